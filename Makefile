@@ -1,0 +1,89 @@
+# sp - a sync toolkit of small composable filters.  See README.md.
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/sp
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+PKGS = jansson libcurl libpq yaml-0.1 libarchive openssl libmicrohttpd
+
+# OUT lets `make asan` build a second, instrumented tree beside the normal one.
+OUT ?= .
+
+override CPPFLAGS += -D_GNU_SOURCE -DSP_VERSION='"$(VERSION)"' -Ilib \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS))
+override CFLAGS += -std=gnu11 -Wall -Wextra -pthread -MMD -MP
+LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread -lm
+
+TOOLS = sp-collect sp-manifest
+SCRIPTS = scripts/sp-env
+MAN1 = $(wildcard man/man1/*.1)
+MAN7 = $(wildcard man/man7/*.7)
+MAN8 = $(wildcard man/man8/*.8)
+
+LIBSRC = $(sort $(wildcard lib/*.c))
+LIBOBJ = $(LIBSRC:%.c=$(OUT)/%.o)
+BINS = $(TOOLS:%=$(OUT)/bin/%)
+
+all: $(BINS)
+
+$(OUT)/lib/libsp.a: $(LIBOBJ)
+	$(AR) rcs $@ $^
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(OUT)/bin/sp-%: $(OUT)/cmd/sp-%.o $(OUT)/lib/libsp.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+.SECONDARY:
+
+deps:
+	scripts/install-deps
+
+# The README's test command: dependencies, build, then every test.
+check: deps
+	$(MAKE) all
+	tests/run
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan: deps
+	$(MAKE) OUT=build/asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' all
+	SP_BIN=$(CURDIR)/build/asan/bin ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
+
+bench: deps all
+	tests/bench/run
+
+demo: deps
+	$(MAKE) all
+	scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)
+	install -m 755 $(BINS) $(SCRIPTS) $(DESTDIR)$(BINDIR)
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8)
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(BINDIR)/%) \
+		$(MAN1:man/%=$(DESTDIR)$(MANDIR)/%) $(MAN7:man/%=$(DESTDIR)$(MANDIR)/%) \
+		$(MAN8:man/%=$(DESTDIR)$(MANDIR)/%)
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
+
+clean:
+	rm -rf bin build lib/*.o lib/*.d lib/libsp.a cmd/*.o cmd/*.d
+
+.PHONY: all deps check asan bench demo install uninstall clean
+
+-include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d)

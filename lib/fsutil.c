@@ -1,0 +1,238 @@
+/* fsutil.c - atomic file replacement and directory helpers. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include "err.h"
+#include "fsutil.h"
+
+static void
+unlink_tmp(void *arg)
+{
+	struct sp_atomic *a = arg;
+
+	if (a->fp)
+		fclose(a->fp);
+	a->fp = NULL;
+	if (a->tmp)
+		unlink(a->tmp);
+}
+
+FILE *
+sp_atomic_open(struct sp_atomic *a, const char *path, mode_t mode)
+{
+	char *dir = sp_strdup(path), *base = sp_strdup(path);
+	int fd;
+
+	a->path = sp_strdup(path);
+	a->tmp = sp_asprintf("%s/.%s.sp-tmp.XXXXXX", dirname(dir), basename(base));
+	free(dir);
+	free(base);
+	fd = mkostemp(a->tmp, O_CLOEXEC);
+	if (fd < 0)
+		sp_die_errno(SP_EX_CANTCREAT, "%s: cannot create temporary file", path);
+	mode_t um = umask(0);
+	umask(um);
+	if (fchmod(fd, mode & ~um) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(a->tmp);
+		errno = e;
+		sp_die_errno(SP_EX_CANTCREAT, "%s", a->tmp);
+	}
+	a->fp = fdopen(fd, "w");
+	if (!a->fp) {
+		close(fd);
+		unlink(a->tmp);
+		sp_die_errno(SP_EX_CANTCREAT, "%s", a->tmp);
+	}
+	a->handle = sp_cleanup_push(unlink_tmp, a);
+	return a->fp;
+}
+
+void
+sp_atomic_commit(struct sp_atomic *a)
+{
+	FILE *fp = a->fp;
+
+	if (fflush(fp) != 0 || ferror(fp))
+		sp_die_errno(SP_EX_IOERR, "%s: write error", a->path);
+	if (fsync(fileno(fp)) != 0)
+		sp_die_errno(SP_EX_IOERR, "%s: fsync", a->path);
+	a->fp = NULL;
+	if (fclose(fp) != 0)
+		sp_die_errno(SP_EX_IOERR, "%s: close", a->path);
+	if (rename(a->tmp, a->path) != 0)
+		sp_die_errno(SP_EX_IOERR, "%s: rename", a->path);
+	sp_cleanup_pop(a->handle);
+	sp_fsync_parent(a->path);
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+}
+
+void
+sp_atomic_abort(struct sp_atomic *a)
+{
+	unlink_tmp(a);
+	sp_cleanup_pop(a->handle);
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+}
+
+int
+sp_fsync_parent(const char *path)
+{
+	char *d = sp_strdup(path);
+	int fd, r;
+
+	fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(d);
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int
+sp_mkdirs(const char *dir, mode_t mode)
+{
+	char *p = sp_strdup(dir), *s;
+	struct stat st;
+
+	for (s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) != 0 && errno != EEXIST) {
+				free(p);
+				return -1;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	if (stat(dir, &st) != 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sp_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+rmat(int dfd, const char *name)
+{
+	struct dirent *e;
+	DIR *d;
+	int fd, r = 0;
+
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && rmat(fd, e->d_name) != 0)
+			r = -1;
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		r = -1;
+	return r;
+}
+
+int
+sp_rmtree(const char *path)
+{
+	return rmat(AT_FDCWD, path);
+}
+
+int
+sp_open_beneath(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY)),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	static int no_openat2;
+	char *p, *s, *c;
+	int fd, dfd;
+
+	if (!no_openat2) {
+		fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return fd;
+		no_openat2 = 1;	/* old kernel or seccomp: walk by hand */
+	}
+	if (*rel == '/') {
+		errno = EXDEV;
+		return -1;
+	}
+	p = sp_strdup(rel);
+	dfd = dirfd;
+	for (s = p; (c = strchr(s, '/')); s = c + 1) {
+		*c = '\0';
+		if (!strcmp(s, "..")) {
+			errno = EXDEV;
+			fd = -1;
+			goto out;
+		}
+		fd = openat(dfd, s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd != dirfd) {
+			int e = errno;
+			close(dfd);
+			errno = e;
+		}
+		dfd = dirfd;
+		if (fd < 0)
+			goto out;
+		dfd = fd;
+	}
+	fd = strcmp(s, "..") ? openat(dfd, s, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY) : (errno = EXDEV, -1);
+out:
+	if (dfd != dirfd) {
+		int e = errno;
+		close(dfd);
+		errno = e;
+	}
+	free(p);
+	return fd;
+}
