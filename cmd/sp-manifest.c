@@ -50,8 +50,6 @@ struct ctx {
 	struct sp_statcache *cache;
 };
 
-static __thread void *tbuf;	/* per-worker read buffer */
-
 static void *
 produce(void *vctx)
 {
@@ -81,8 +79,16 @@ produce(void *vctx)
 	return it;
 }
 
+/* Each worker reads through a buffer of its own. */
+static void *
+buf_new(void *vctx)
+{
+	(void)vctx;
+	return sp_malloc(SP_HASH_BUFSZ);
+}
+
 static void
-work(void *v, void *vctx)
+work(void *v, void *vctx, void *tbuf)
 {
 	struct ctx *x = vctx;
 	struct item *it = v;
@@ -90,8 +96,6 @@ work(void *v, void *vctx)
 
 	if (!it->path)
 		return;
-	if (!tbuf)
-		tbuf = sp_malloc(SP_HASH_BUFSZ);	/* freed by the OS at exit */
 	fd = sp_open_beneath(x->rootfd, it->path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0 && errno == ELOOP) {
 		/* a symlink: its hash is the hash of its target */
@@ -194,7 +198,7 @@ main(int argc, char **argv)
 		SP_STD_LONGOPTS,
 		{0},
 	};
-	static const struct sp_pmap_ops ops = {produce, work, consume};
+	static const struct sp_pmap_ops ops = {produce, work, consume, buf_new, free};
 	struct ctx x = {.dir = "."};
 	const char *cachefile = NULL;
 	int c, jobs = sp_ncpu();

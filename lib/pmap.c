@@ -26,6 +26,7 @@ static void *
 worker(void *arg)
 {
 	struct pm *p = arg;
+	void *tls = p->ops->thread_start ? p->ops->thread_start(p->ctx) : NULL;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -35,12 +36,14 @@ worker(void *arg)
 			break;
 		struct slot *s = &p->ring[p->next++ % p->window];
 		pthread_mutex_unlock(&p->mu);
-		p->ops->work(s->item, p->ctx);
+		p->ops->work(s->item, p->ctx, tls);
 		pthread_mutex_lock(&p->mu);
 		s->done = 1;
 		pthread_cond_broadcast(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
+	if (p->ops->thread_end)
+		p->ops->thread_end(tls);
 	return NULL;
 }
 
