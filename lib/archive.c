@@ -97,11 +97,16 @@ header(struct sp_areader *r, struct archive_entry **ae, char *err, size_t errlen
 	t = archive_read_next_header(r->a, ae);
 	if (t == ARCHIVE_EOF)
 		return -1;
+	/* A pax name is UTF-8, which libarchive fails to convert to a C
+	 * locale: harmless, since the UTF-8 form is the one used below. */
+	if (t == ARCHIVE_WARN && archive_error_string(r->a) &&
+	    strstr(archive_error_string(r->a), "can't be converted"))
+		t = ARCHIVE_OK;
 	if (t != ARCHIVE_OK)
 		return fail_la(r, r->name[0] ? r->name : "archive", err, errlen);
-	raw = archive_entry_pathname(*ae);
+	raw = archive_entry_pathname_utf8(*ae);
 	if (!raw)
-		raw = archive_entry_pathname_utf8(*ae);
+		raw = archive_entry_pathname(*ae);
 	if (!raw)
 		return fail(r, SP_EX_DATAERR, err, errlen, "archive: an entry with an unreadable name");
 	printable(raw, r->name, sizeof r->name);
@@ -294,10 +299,10 @@ sp_areader_next(struct sp_areader *r, struct sp_aentry *e, char *err, size_t err
 			return fail(r, SP_EX_DATAERR, err, errlen, "%s: duplicate entry", r->name);
 		f->seen = 1;
 		if (archive_entry_filetype(ae) == AE_IFLNK) {
-			const char *target = archive_entry_symlink(ae);
+			const char *target = archive_entry_symlink_utf8(ae);
 
 			if (!target)
-				target = archive_entry_symlink_utf8(ae);
+				target = archive_entry_symlink(ae);
 			if (!f->link)
 				return fail(r, SP_EX_DATAERR, err, errlen, "%s: a symlink in the archive, a file in the manifest", r->name);
 			if (!target || strcmp(target, f->link))
