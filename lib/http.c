@@ -106,6 +106,16 @@ sp_http_option(struct sp_http_opts *o, int c, const char *arg)
 	return 1;
 }
 
+void
+sp_http_bad_option(const char *usage, char **argv)
+{
+	const char *a = optind > 0 ? argv[optind - 1] : "";
+
+	if (optopt && optopt < 0x100 && !(a[0] == '-' && a[1] == '-'))
+		sp_usage_die(usage, "invalid option or missing argument: -%c", optopt);
+	sp_usage_die(usage, "invalid option or missing argument: %.*s", (int)strcspn(a, "="), a);
+}
+
 /* The token from SP_TOKEN or SP_TOKEN_FILE into *tok: 0, 1 when neither
  * is set, 2 when it is unusable (the reason in why never contains it). */
 static int

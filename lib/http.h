@@ -70,6 +70,11 @@ enum {
  * when handled, 0 when c is not a shared option; dies 2 on a bad value. */
 int sp_http_option(struct sp_http_opts *o, int c, const char *arg);
 
+/* Usage error for the option getopt_long just refused (call with opterr
+ * = 0 on '?' or ':'): names it without any "=value" part, so that a token
+ * typed by mistake is not echoed; prints the usage, exits 2. */
+void sp_http_bad_option(const char *usage, char **argv) __attribute__((noreturn));
+
 struct sp_http;
 
 /* A client for o plus the environment (SP_API_URL, SP_TENANT, SP_TOKEN or
