@@ -130,12 +130,11 @@ files(struct sp_http *h, const char *arg)
 		sp_result_add(r, "items_synced", json_integer_value(json_object_get(answer, "files_uploaded")));
 	else if (rec && json_is_integer(json_object_get(rec, "files")))
 		sp_result_add(r, "items_synced", json_integer_value(json_object_get(rec, "files")));
+	code = 0;
 	if (want && got && strcmp(want, got)) {
 		snprintf(err, sizeof err, "%s: the bytes sent differ from the archive record's sha256 (changed since sp-pack?)", arg);
 		sp_result_error(r, "%s", err);
-		sp_write_record(stdout, r);
-		fflush(stdout);
-		sp_die(SP_EX_DATAERR, "%s", err);
+		code = SP_EX_DATAERR;
 	}
 	sp_emit(r);
 	json_decref(answer);
@@ -145,6 +144,10 @@ files(struct sp_http *h, const char *arg)
 	if (fd >= 0)
 		close(fd);
 	free(path);
+	if (code) {
+		fflush(stdout);
+		sp_die(code, "%s", err);
+	}
 }
 
 static void
@@ -188,13 +191,16 @@ deploy(struct sp_http *h, const char *image, const char *tag)
 	if (status && (!strcmp(status, "failed") || !strcmp(status, "error"))) {
 		snprintf(err, sizeof err, "deploy of %s:%s failed on the cloud side (status \"%s\")", image, tag, status);
 		sp_result_error(r, "%s", err);
-		sp_write_record(stdout, r);
-		fflush(stdout);
-		sp_die(SP_EX_SOFTWARE, "%s", err);
+		code = SP_EX_SOFTWARE;
+	} else {
+		sp_result_add(r, "items_synced", 1);
 	}
-	sp_result_add(r, "items_synced", 1);
 	sp_emit(r);
 	json_decref(answer);
+	if (code) {
+		fflush(stdout);
+		sp_die(code, "%s", err);
+	}
 }
 
 int
