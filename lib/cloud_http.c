@@ -557,6 +557,40 @@ handle(void *cls, struct MHD_Connection *con, const char *url, const char *metho
 	return dispatch(con, q, q->limit > 0);
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode in place, except %2F and %00: an encoded slash must not
+ * become a path separator, nor a NUL cut the path short. */
+static size_t
+unescape(void *cls, struct MHD_Connection *con, char *s)
+{
+	char *r = s, *w = s;
+
+	(void)cls, (void)con;
+	while (*r) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
+		    (hi << 4 | lo) != '/' && (hi << 4 | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -689,6 +723,7 @@ cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errle
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_conns,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout,
