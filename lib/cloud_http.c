@@ -2,6 +2,7 @@
  * connection, routing, bearer authentication, request bodies streamed to a
  * spool file, JSON errors, and one access log line per request. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -655,6 +656,21 @@ setup_conn(PGconn *c, char *err, size_t errlen)
 	return cs_prepare(c, err, errlen) == CS_OK ? 0 : -1;
 }
 
+/* Remove the temporary files (".sp-tmp.*") in dir. */
+static void
+remove_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, ".sp-tmp.", 8))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
 static int
 make_work(struct cloud_server *s, char *err, size_t errlen)
 {
@@ -681,6 +697,9 @@ make_work(struct cloud_server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", s->work, strerror(errno));
 		return -1;
 	}
+	/* leftovers of an instance that was killed */
+	remove_temps(s->spool);
+	remove_temps(s->cache);
 	return 0;
 }
 

@@ -497,6 +497,23 @@ $id"
 	! grep -qi 'authorization' "$log"
 }
 
+@test "sp-env up: idempotent, a private token file, a tenant that works" {
+	run sp-env up "$SP_ENV_DIR"
+	assert_success
+	assert_line "export SP_API_URL='$SP_API_URL'"
+	assert_line "export SP_TENANT=local"
+	assert_line "export SP_TOKEN_FILE='$SP_TOKEN_FILE'"
+	assert_line "export SP_CLOUD_DATABASE_URL='$SP_CLOUD_DATABASE_URL'"
+	refute_secret "$output"
+	[ "$(stat -c %a "$SP_TOKEN_FILE")" = 600 ]
+	[ "$(wc -l <"$SP_TOKEN_FILE")" -eq 1 ]
+	run sp-env status "$SP_ENV_DIR"
+	assert_success
+	assert_line --partial "sp-cloudd: running ($SP_API_URL)"
+	DATABASE_URL=$CLOUD_DB sp-cloudd tenant list >t
+	[ "$(jq -r 'select(.id == "local") | .id' t)" = local ]
+}
+
 @test "sp-cloudd: a restart of the database and the server loses nothing" {
 	tree t 9
 	mkarchive t a.tgz
