@@ -46,7 +46,9 @@ $(OUT)/bin/sp-%: $(OUT)/cmd/sp-%.o $(OUT)/lib/libsp.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-.SECONDARY:
+# keep the tools' objects (intermediate in the pattern chain); lib objects are
+# explicit prerequisites of libsp.a, so a new lib/*.c is always compiled
+.SECONDARY: $(TOOLS:%=$(OUT)/cmd/%.o)
 
 deps:
 	scripts/install-deps
