@@ -80,6 +80,7 @@ cloud_files_push(struct cloud_call *k)
 {
 	struct cs_archive a;
 	json_t *manifest = NULL, *files;
+	const char *sum;
 	char err[1024];
 	PGconn *c;
 	int rc;
@@ -108,10 +109,16 @@ cloud_files_push(struct cloud_call *k)
 		manifest = json_loadb(a.manifest, a.manifest_len, 0, NULL);
 	files = json_object_get(manifest, "files");
 	a.files = json_is_array(files) ? (int)json_array_size(files) : 0;
+	/* the manifest's own checksum of its file list (what sp-pack reports
+	 * as manifest_sha256): equal trees have equal tags */
+	sum = json_string_value(json_object_get(manifest, "checksum"));
+	if (sum && sp_is_sha256(sum))
+		memcpy(a.manifest_sha256, sum, SP_HEXLEN);
+	else
+		sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
 	json_decref(manifest);
 	a.size = k->body_size;
 	memcpy(a.sha256, k->body_sha256, SP_HEXLEN);
-	sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
 	if (!(c = cloud_conn(k))) {
 		cs_archive_clear(&a);
 		return;
@@ -123,7 +130,7 @@ cloud_files_push(struct cloud_call *k)
 		cloud_reply_json(k, 200, json_pack("{sisssIsssssI}", "files_uploaded", a.files,
 		    "manifest_sha256", a.manifest_sha256, "generation", (json_int_t)a.generation,
 		    "uploaded_at", a.uploaded_at, "sha256", a.sha256, "size", (json_int_t)a.size));
-		cloud_mcache_put(k->srv->mcache, a.manifest_sha256, a.manifest, a.manifest_len);
+		cloud_mcache_put(k->srv->mcache, a.sha256, a.manifest, a.manifest_len);
 		/* the spooled body is the archive: it seeds the cache */
 		cloud_cache_put(k->srv, k->body_path, a.sha256);
 		k->body_path = NULL;
@@ -233,10 +240,10 @@ cloud_files_manifest(struct cloud_call *k)
 		return;
 	rc = cs_archive_current(c, k->tenant, 0, &a, err, sizeof err);
 	if (rc == CS_OK && !cloud_etag_match(k->if_none_match, a.manifest_sha256) &&
-	    cloud_mcache_get(k->srv->mcache, a.manifest_sha256, &a.manifest, &a.manifest_len) != 0) {
+	    cloud_mcache_get(k->srv->mcache, a.sha256, &a.manifest, &a.manifest_len) != 0) {
 		rc = cs_archive_current(c, k->tenant, 1, &a, err, sizeof err);
 		if (rc == CS_OK)
-			cloud_mcache_put(k->srv->mcache, a.manifest_sha256, a.manifest, a.manifest_len);
+			cloud_mcache_put(k->srv->mcache, a.sha256, a.manifest, a.manifest_len);
 	}
 	if (rc != CS_OK) {
 		cloud_reply_store(k, c, rc, err);

@@ -154,12 +154,24 @@ int
 cs_tenant_add(PGconn *c, const char *tenant,
     int (*init)(PGconn *, const char *, char *, size_t), char *tok, char *err, size_t errlen)
 {
-	char schema[CS_SCHEMA_MAX], *q, *sql;
+	char schema[CS_SCHEMA_MAX];
 	const char *p[2] = {tenant, schema};
 	PGresult *r;
 	int rc;
 
 	cs_tenant_schema(tenant, schema);
+	rc = cs_tenant_get(c, tenant, schema, err, errlen);
+	if (rc == CS_OK) {
+		snprintf(err, errlen, "tenant %s already exists", tenant);
+		return CS_EXISTS;
+	}
+	if (rc != CS_NOTFOUND)
+		return rc;
+	cs_tenant_schema(tenant, schema);
+	/* The row tables come first, in a transaction of their own (creating
+	 * them is idempotent: a failure below leaves nothing a retry minds). */
+	if (init && init(c, schema, err, errlen) != 0)
+		return fail(c);
 	if (cloud_pg_cmd(c, err, errlen, "BEGIN"))
 		return fail(c);
 	r = cloud_pg_run(c, err, errlen, "INSERT INTO sp_cloud.tenants (id, db_schema)"
@@ -173,17 +185,7 @@ cs_tenant_add(PGconn *c, const char *tenant,
 		snprintf(err, errlen, "tenant %s already exists", tenant);
 		return CS_EXISTS;
 	}
-	q = PQescapeIdentifier(c, schema, strlen(schema));
-	if (!q) {
-		cloud_pg_error(c, NULL, err, errlen);
-		return fail(c);
-	}
-	sql = sp_asprintf("CREATE SCHEMA %s", q);
-	PQfreemem(q);
-	rc = cloud_pg_cmd(c, err, errlen, sql);
-	free(sql);
-	if (rc || (init && init(c, schema, err, errlen) != 0) ||
-	    insert_token(c, tenant, tok, err, errlen) != CS_OK ||
+	if (insert_token(c, tenant, tok, err, errlen) != CS_OK ||
 	    cloud_pg_cmd(c, err, errlen, "COMMIT"))
 		return fail(c);
 	return CS_OK;

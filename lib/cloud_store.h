@@ -28,9 +28,10 @@ int cs_prepare(PGconn *c, char *err, size_t errlen);
  * hash suffix when the id is too long for an identifier). */
 void cs_tenant_schema(const char *tenant, char out[CS_SCHEMA_MAX]);
 
-/* Create tenant, its row schema (initialised by init(c, schema)) and a
- * first token, all in one transaction; the token goes to
- * tok[CLOUD_TOKEN_LEN + 1]. CS_EXISTS when the tenant exists. */
+/* Create tenant's row schema with init(c, schema) (idempotent, in a
+ * transaction of its own), then the tenant and a first token in one
+ * transaction; the token goes to tok[CLOUD_TOKEN_LEN + 1]. CS_EXISTS when
+ * the tenant exists. */
 int cs_tenant_add(PGconn *c, const char *tenant,
     int (*init)(PGconn *c, const char *schema, char *err, size_t errlen),
     char *tok, char *err, size_t errlen);

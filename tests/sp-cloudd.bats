@@ -83,7 +83,8 @@ start_cloudd() {
 	return 1
 }
 
-manifest_sha() { tar xzOf "$1" .sp-manifest.json | sha256sum | cut -c1-64; }
+# The archive's tag: its manifest's checksum of the file list.
+manifest_sha() { tar xzOf "$1" .sp-manifest.json | jq -r .checksum; }
 
 @test "sp-cloudd: /healthz answers without a token" {
 	call - GET "$SP_API_URL/healthz"
