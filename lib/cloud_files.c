@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <archive.h>
+#include <archive.h>	/* lib/archive.h, which brings libarchive's too */
 #include <archive_entry.h>
 
 #include "cloud_pg.h"
@@ -16,23 +16,8 @@
 #include "err.h"
 #include "fsutil.h"
 
-#if __has_include("archive.h") && 0
-#else
-/* Stand-in until lib/archive.h lands: the manifest must come first and
- * parse. */
-static int
-sp_archive_verify_fd(int fd, long long max_size, json_t **manifest, char *err, size_t errlen)
-{
-	(void)max_size;
-	(void)fd;
-	(void)manifest;
-	snprintf(err, errlen, "unverified");
-	return 0;
-}
-#endif
-
-#define MANIFEST_NAME ".sp-manifest.json"
-#define MANIFEST_MAX (256LL << 20)
+#define MANIFEST_NAME SP_MANIFEST_NAME
+#define MANIFEST_MAX SP_MANIFEST_MAX
 
 /* Read the bytes of the archive's first entry, which sp_archive_verify_fd
  * has already proved to be the manifest. */

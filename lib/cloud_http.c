@@ -23,6 +23,7 @@
 #include "cloud_store.h"
 #include "err.h"
 #include "fsutil.h"
+#include "pg.h"
 
 /* Bytes of an oversize body read (and dropped) before the connection is
  * simply closed. */
@@ -55,7 +56,7 @@ cloud_config_default(struct cloud_config *cfg)
 	cfg->conninfo = getenv("DATABASE_URL");
 	cfg->max_body = 1LL << 30;
 	cfg->max_json = 256LL << 20;
-	cfg->max_tree = 16LL << 30;
+	cfg->max_tree = 4LL << 30;	/* sp-unpack --max-size default */
 	cfg->cache_size = 1LL << 30;
 	cfg->db_conns = 16;
 	cfg->max_conns = 512;
@@ -653,7 +654,7 @@ bad:
 static int
 setup_conn(PGconn *c, char *err, size_t errlen)
 {
-	return cs_prepare(c, err, errlen) == CS_OK ? 0 : -1;
+	return sp_pg_session(c, err, errlen) == 0 && cs_prepare(c, err, errlen) == CS_OK ? 0 : -1;
 }
 
 /* Remove the temporary files (".sp-tmp.*") in dir. */
@@ -703,6 +704,21 @@ make_work(struct cloud_server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Bring every tenant's row tables up to the current schema (idempotent). */
+static int
+init_tenants(PGconn *c, char *err, size_t errlen)
+{
+	PGresult *r = cloud_pg_run(c, err, errlen, "SELECT db_schema FROM sp_cloud.tenants", 0, NULL);
+	int i, rc = 0;
+
+	if (!r)
+		return -1;
+	for (i = 0; i < PQntuples(r) && !rc; i++)
+		rc = cloud_rows_init(c, PQgetvalue(r, i, 0), err, errlen);
+	PQclear(r);
+	return rc;
+}
+
 struct cloud_server *
 cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errlen)
 {
@@ -724,10 +740,14 @@ cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errle
 	*status = cfg->conninfo && *cfg->conninfo ? SP_EX_UNAVAILABLE : SP_EX_CONFIG;
 	if (!(c = cloud_pg_connect(cfg->conninfo, err, errlen)))
 		goto fail;
-	if (cs_schema_apply(c, err, errlen) != CS_OK) {
+	if (sp_pg_session(c, err, errlen) != 0 || cs_schema_apply(c, err, errlen) != CS_OK) {
 		char msg[512];
 		snprintf(msg, sizeof msg, "%s", err);
 		snprintf(err, errlen, "cannot apply the state schema: %s", msg);
+		PQfinish(c);
+		goto fail;
+	}
+	if (init_tenants(c, err, errlen) != 0) {
 		PQfinish(c);
 		goto fail;
 	}

@@ -498,6 +498,85 @@ $id"
 	! grep -qi 'authorization' "$log"
 }
 
+# A DatabaseExport document with rows in every table; $1 changes a title.
+dbdoc() {
+	cat <<-EOF
+	{"agents":[{"id":"00000000-0000-4000-8000-000000000001","name":"writer","metadata":{"k":[1,2]}}],
+	 "users":[{"id":"00000000-0000-4000-8000-000000000002","name":"ann","email":"ann@example.test","roles":["admin","dev"]}],
+	 "skills":[{"id":"00000000-0000-4000-8000-000000000003","skill_id":"s1","name":"Skill one","agent_id":"00000000-0000-4000-8000-000000000001","tags":[],"enabled":false},
+	           {"id":"00000000-0000-4000-8000-000000000004","skill_id":"s2","name":"Skill \u00e9","tags":null}],
+	 "contexts":[{"id":"00000000-0000-4000-8000-000000000005","name":"ctx","user_id":"00000000-0000-4000-8000-000000000002"}],
+	 "content":[{"id":"00000000-0000-4000-8000-000000000006","source_id":"blog","slug":"hello","title":"${1:-Hello}","published_at":"2026-11-23T18:22:00.123456Z","body":"# Hi"}],
+	 "timestamp":"2026-11-23T18:00:00Z"}
+	EOF
+}
+
+table_md5() {
+	psql -X -At -d "$CLOUD_DB" -c "select md5(string_agg(t::text, '|' order by id)) from \"tenant_$1\".$2 t"
+}
+
+rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; }
+
+@test "sp-cloudd: database import upserts in the tenant's schema, export gives it back" {
+	dbdoc >doc.json
+	call "$H_LOCAL" POST "$(api local /database/import)" --data-binary @doc.json
+	[ "$code" = 200 ] || fail "$(cat body)"
+	run jq -r '"\(.created) \(.updated) \(.unchanged) \(.tables.agent_skills.created)"' body
+	assert_output "6 0 0 2"
+	[ "$(rows local agent_skills)" -eq 2 ]
+	[ "$(psql -X -At -d "$CLOUD_DB" -c 'select title from "tenant_local".content')" = Hello ]
+	# the same document again changes nothing; one edit updates one row
+	call "$H_LOCAL" POST "$(api local /database/import)" --data-binary @doc.json
+	run jq -r '"\(.created) \(.updated) \(.unchanged)"' body
+	assert_output "0 0 6"
+	dbdoc Changed >doc2.json
+	call "$H_LOCAL" POST "$(api local /database/import)" --data-binary @doc2.json
+	run jq -r '"\(.created) \(.updated) \(.unchanged) \(.tables.content.updated)"' body
+	assert_output "0 1 5 1"
+	# the export is the DatabaseExport document with the same rows
+	call "$H_LOCAL" GET "$(api local /database/export)"
+	[ "$code" = 200 ]
+	grep -qi '^content-type: application/json' headers
+	run jq -r 'keys_unsorted | join(" ")' body
+	assert_output "agents users skills contexts content timestamp"
+	[ "$(jq -r '.content[0].title' body)" = Changed ]
+	[ "$(jq -r '.content[0].published_at' body)" = 2026-11-23T18:22:00.123456Z ]
+	[ "$(jq -c '.users[0].roles' body)" = '["admin","dev"]' ]
+	[ "$(jq -c '[.skills[] | .tags]' body)" = '[[],null]' ]
+	[ "$(jq -r '.skills[1].name' body)" = 'Skill é' ]
+	[ "$(jq -c '.agents[0].metadata' body)" = '{"k":[1,2]}' ]
+	# and it imports back unchanged
+	mv body exported.json
+	call "$H_LOCAL" POST "$(api local /database/import)" --data-binary @exported.json
+	run jq -r '"\(.created) \(.updated) \(.unchanged)"' body
+	assert_output "0 0 6"
+	# another tenant sees none of it
+	call "$H_OTHER" GET "$(api other /database/export)"
+	[ "$code" = 200 ]
+	run jq -r '[.agents, .users, .skills, .contexts, .content | length] | add' body
+	assert_output 0
+}
+
+@test "sp-cloudd: a bad database document gets 400 and changes nothing" {
+	dbdoc >doc.json
+	call "$H_OTHER" POST "$(api other /database/import)" --data-binary @doc.json
+	[ "$code" = 200 ]
+	before=$(table_md5 other content)
+	bad_uuid=$(dbdoc Changed | sed 's/00000000-0000-4000-8000-000000000004/not-a-uuid/')
+	bad_col=$(dbdoc Changed | sed 's/"slug":"hello"/"slug":"hello","no_such_column":1/')
+	dup_name=$(dbdoc Changed | sed 's/"skill_id":"s2"/"skill_id":"s1"/')
+	for b in '{"agents":[' 'not json' '[]' '{"agents":{}}' '{"agents":[7]}' "$bad_uuid" \
+	    "$bad_col" "$dup_name" ''; do
+		call "$H_OTHER" POST "$(api other /database/import)" --data-binary "$b"
+		[ "$code" = 400 ] || fail "document ${b:0:40} gave $code: $(cat body)"
+		assert_json_error
+	done
+	call "$H_OTHER" POST "$(api other /database/import)" --data-binary "$bad_uuid"
+	grep -q 'skills\[1\]' body
+	[ "$(table_md5 other content)" = "$before" ]
+	[ "$(rows other agent_skills)" -eq 2 ]
+}
+
 @test "sp-env up: idempotent, a private token file, a tenant that works" {
 	run sp-env up "$SP_ENV_DIR"
 	assert_success
