@@ -22,12 +22,18 @@ teardown_file() {
 	sp_env_down
 }
 
+# No sanitizer report in a server's log (under make asan).
+clean_log() {
+	! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$1" >&2
+}
+
 teardown() {
 	local p
 	for p in ${EXTRA_PIDS:-}; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	[ ! -f "$BATS_TEST_TMPDIR/log2" ] || clean_log "$BATS_TEST_TMPDIR/log2"
 }
 
 # api TENANT [SUFFIX]: the URL of a tenant route.
@@ -602,6 +608,7 @@ rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; 
 	gen=$(jq -r .generation body)
 	call "$H_LOCAL" POST "$(api local /deploy)" --data-binary '{"image":"app","tag":"before-restart"}'
 	sp-env down "$SP_ENV_DIR"
+	clean_log "$SP_ENV_DIR/cloudd.log"
 	run sp-env status "$SP_ENV_DIR"
 	[ "$status" -eq 3 ]
 	eval "$(sp-env up "$SP_ENV_DIR")"
