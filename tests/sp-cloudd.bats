@@ -78,7 +78,8 @@ tree() {
 start_cloudd() {
 	local log=$1 i
 	shift
-	DATABASE_URL=$CLOUD_DB sp-cloudd -l 127.0.0.1:0 "$@" 2>"$log" &
+	: >"$log"
+	DATABASE_URL=$CLOUD_DB sp-cloudd -l 127.0.0.1:0 "$@" 2>>"$log" &
 	EXTRA_PIDS="${EXTRA_PIDS:-} $!"
 	for i in $(seq 1 100); do
 		URL2=$(sed -n 's/.*listening on //p' "$log")
@@ -339,11 +340,18 @@ manifest_sha() { tar xzOf "$1" .sp-manifest.json | jq -r .checksum; }
 	call "$H_LOCAL" POST "$(api local /files)" --data-binary @good.tgz
 	[ "$code" = 200 ]
 	gen=$(jq -r .generation body)
+	cloudd-archive bad t all
 	for kind in dotdot absolute badsum missing unlisted nomanifest symlink hardlink truncated garbage; do
-		cloudd-archive bad.tgz t "$kind"
-		call "$H_LOCAL" POST "$(api local /files)" --data-binary @bad.tgz
+		call "$H_LOCAL" POST "$(api local /files)" --data-binary "@bad/$kind.tgz"
 		[ "$code" = 400 ] || fail "$kind archive gave $code: $(cat body)"
 		assert_json_error
+		# the message names the entry
+		case $kind in
+		dotdot) want=../evil ;; absolute) want=/tmp/evil ;; badsum) want=agents/a.yaml ;;
+		unlisted) want=unlisted.txt ;; symlink) want=link ;; hardlink) want=hard ;;
+		*) want="invalid archive" ;;
+		esac
+		grep -qF "$want" body || fail "$kind: $(cat body)"
 	done
 	call "$H_LOCAL" POST "$(api local /files)" --data-binary ''
 	[ "$code" = 400 ]
