@@ -6,6 +6,7 @@
 set -euo pipefail
 command -v wrk >/dev/null || { echo "cloudd.sh: wrk is not installed (scripts/install-deps)"; exit 0; }
 DUR=${BENCH_SECONDS:-10}
+repo=$PWD
 work=$PWD/tests/bench/work/cloudd
 rm -rf "$work"
 mkdir -p "$work"
@@ -24,7 +25,7 @@ mkarchive() {
 	if command -v sp-pack >/dev/null 2>&1; then
 		sp-collect "$1" | sp-manifest -C "$1" | sp-pack -C "$1" -o "$2" >/dev/null
 	else
-		../../../lib/cloudd-archive "$2" "$1"
+		"$repo/tests/lib/cloudd-archive" "$2" "$1"
 	fi
 }
 
@@ -39,8 +40,9 @@ head -c $((10 << 20)) /dev/urandom >big/blob.bin
 mkarchive small small.tgz
 mkarchive big big.tgz
 
+: >cloudd.log
 /usr/bin/time -f %M -o rss sp-cloudd -l 127.0.0.1:0 -d "$SP_CLOUD_DATABASE_URL" \
-	--work-dir "$work/cw" 2>cloudd.log &
+	--work-dir "$work/cw" 2>>cloudd.log &
 pid=$!
 for _ in $(seq 1 100); do
 	url=$(sed -n 's/.*listening on //p' cloudd.log)
