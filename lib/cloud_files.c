@@ -172,33 +172,54 @@ materialise(struct cloud_call *k, PGconn *c, const struct cs_archive *a, char *e
 	return cloud_cache_open(k->srv, a->sha256, a->size);
 }
 
+/* The tenant's current archive (no manifest) into a: what came with the
+ * token when first is set and it came, else from the database (opening
+ * *c on demand). CS_* as cs_archive_current; replies on failure. */
+static int
+current(struct cloud_call *k, PGconn **c, int first, struct cs_archive *a)
+{
+	char err[1024];
+	int rc;
+
+	if (first && k->current) {
+		if (k->has_current) {
+			*a = *k->current;
+			return CS_OK;
+		}
+		cloud_reply_error(k, 404, "nothing pushed yet");
+		return CS_NOTFOUND;
+	}
+	if (!*c && !(*c = cloud_conn(k)))
+		return CS_ERR;
+	rc = cs_archive_current(*c, k->tenant, 0, a, err, sizeof err);
+	if (rc != CS_OK)
+		cloud_reply_store(k, *c, rc, err);
+	return rc;
+}
+
 void
 cloud_files_pull(struct cloud_call *k)
 {
 	struct cs_archive a;
-	char err[1024];
-	PGconn *c;
-	int rc, fd = -1, tries;
+	char err[1024] = "";
+	PGconn *c = NULL;
+	int fd = -1, tries;
 
-	if (!(c = cloud_conn(k)))
-		return;
 	for (tries = 0; tries < 3 && fd < 0; tries++) {
-		rc = cs_archive_current(c, k->tenant, 0, &a, err, sizeof err);
-		if (rc != CS_OK) {
-			cloud_reply_store(k, c, rc, err);
-			cloud_conn_done(k, c);
-			return;
-		}
+		if (current(k, &c, tries == 0, &a) != CS_OK)
+			goto out;
 		memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
 		snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
 		if (cloud_etag_match(k->if_none_match, k->etag)) {
 			k->status = 304;
-			cloud_conn_done(k, c);
-			return;
+			goto out;
 		}
 		fd = cloud_cache_open(k->srv, a.sha256, a.size);
-		if (fd < 0)
-			fd = materialise(k, c, &a, err, sizeof err);
+		if (fd >= 0)
+			break;
+		if (!c && !(c = cloud_conn(k)))
+			goto out;
+		fd = materialise(k, c, &a, err, sizeof err);
 		if (fd < 0 && cloud_pg_lost(c))
 			break;
 	}
@@ -210,7 +231,9 @@ cloud_files_pull(struct cloud_call *k)
 		k->fdsize = a.size;
 		k->ctype = "application/gzip";
 	}
-	cloud_conn_done(k, c);
+out:
+	if (c)
+		cloud_conn_done(k, c);
 }
 
 void
@@ -218,34 +241,37 @@ cloud_files_manifest(struct cloud_call *k)
 {
 	struct cs_archive a;
 	char err[1024];
-	PGconn *c;
+	PGconn *c = NULL;
 	int rc;
 
-	if (!(c = cloud_conn(k)))
-		return;
-	rc = cs_archive_current(c, k->tenant, 0, &a, err, sizeof err);
-	if (rc == CS_OK && !cloud_etag_match(k->if_none_match, a.manifest_sha256) &&
-	    cloud_mcache_get(k->srv->mcache, a.sha256, &a.manifest, &a.manifest_len) != 0) {
-		rc = cs_archive_current(c, k->tenant, 1, &a, err, sizeof err);
-		if (rc == CS_OK)
-			cloud_mcache_put(k->srv->mcache, a.sha256, a.manifest, a.manifest_len);
-	}
-	if (rc != CS_OK) {
-		cloud_reply_store(k, c, rc, err);
-		cloud_conn_done(k, c);
-		return;
-	}
-	cloud_conn_done(k, c);
+	memset(&a, 0, sizeof a);
+	if (current(k, &c, 1, &a) != CS_OK)
+		goto out;
 	memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
 	snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
 	if (cloud_etag_match(k->if_none_match, k->etag)) {
 		k->status = 304;
-	} else {
-		k->status = 200;
-		k->buf = a.manifest;
-		k->buflen = a.manifest_len;
-		k->ctype = "application/json";
-		a.manifest = NULL;
+		goto out;
 	}
+	if (cloud_mcache_get(k->srv->mcache, a.sha256, &a.manifest, &a.manifest_len) != 0) {
+		if (!c && !(c = cloud_conn(k)))
+			goto out;
+		rc = cs_archive_current(c, k->tenant, 1, &a, err, sizeof err);
+		if (rc != CS_OK) {
+			cloud_reply_store(k, c, rc, err);
+			goto out;
+		}
+		cloud_mcache_put(k->srv->mcache, a.sha256, a.manifest, a.manifest_len);
+		memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
+		snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
+	}
+	k->status = 200;
+	k->buf = a.manifest;
+	k->buflen = a.manifest_len;
+	k->ctype = "application/json";
+	a.manifest = NULL;
+out:
+	if (c)
+		cloud_conn_done(k, c);
 	cs_archive_clear(&a);
 }

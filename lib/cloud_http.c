@@ -46,6 +46,8 @@ struct req {
 	long long size, dropped;
 	sp_sha256 h;
 	int hashing, over, spool_errno;
+	struct cs_archive cur;	/* the tenant's current archive, fetched */
+	int cur_state;		/* with the token: 0 no, 1 yes, 2 none */
 };
 
 void
@@ -373,7 +375,7 @@ authenticate(struct MHD_Connection *con, struct req *q, enum MHD_Result *ret)
 	char id[CLOUD_TOKEN_IDLEN + 1], owner[CLOUD_TENANT_MAX + 1], err[512];
 	unsigned char hash[32];
 	size_t n = 0;
-	int rc, inquery = 0;
+	int rc, inquery = 0, want, has = 0;
 	PGconn *c;
 
 	MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, find_query_token, &inquery);
@@ -397,7 +399,11 @@ authenticate(struct MHD_Connection *con, struct req *q, enum MHD_Result *ret)
 		*ret = refuse(con, q, 503, "database unavailable: %s", err);
 		return -1;
 	}
-	rc = cs_auth(c, id, hash, owner, err, sizeof err);
+	/* the hot paths get the current archive in the same round trip */
+	want = (q->route == CR_MANIFEST || q->route == CR_FILES) && strcmp(q->method, "POST");
+	rc = cs_auth(c, id, hash, owner, want ? &q->cur : NULL, &has, err, sizeof err);
+	if (rc == CS_OK && want)
+		q->cur_state = has ? 1 : 2;
 	if (rc == CS_ERR) {
 		int lost = cloud_pg_lost(c);
 		cloud_pool_put(q->srv->pool, c);
@@ -427,6 +433,10 @@ dispatch(struct MHD_Connection *con, struct req *q, int post)
 	k.post = post;
 	k.if_none_match = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (q->cur_state) {
+		k.current = &q->cur;
+		k.has_current = q->cur_state == 1;
+	}
 	if (q->fd >= 0) {
 		if (q->hashing) {
 			sp_sha256_final(&q->h, k.body_sha256);

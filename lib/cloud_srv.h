@@ -10,6 +10,7 @@
 
 #include "cloud.h"
 #include "cloud_auth.h"
+#include "cloud_store.h"
 #include "hash.h"
 
 struct cloud_mcache;
@@ -57,6 +58,9 @@ struct cloud_call {
 				 * the file takes the name (and frees it) and
 				 * sets this NULL */
 	const char *if_none_match;	/* header value or NULL */
+	const struct cs_archive *current;	/* fetched with the token (no
+						 * manifest), or NULL: not fetched */
+	int has_current;	/* ... and whether the tenant has one */
 
 	int status;		/* the reply: status and one of three bodies */
 	json_t *json;

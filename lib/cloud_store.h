@@ -58,11 +58,6 @@ int cs_token_list(PGconn *c, const char *tenant, json_t **out, char *err, size_t
 /* Revoke the token with this id (CS_NOTFOUND: no such live token). */
 int cs_token_revoke(PGconn *c, const char *id, char *err, size_t errlen);
 
-/* Authenticate a parsed token (prepared statements needed): CS_OK with the
- * owning tenant in tenant[CLOUD_TENANT_MAX + 1] when a live token with this
- * id has this hash (compared in constant time), else CS_NOTFOUND. */
-int cs_auth(PGconn *c, const char *id, const unsigned char hash[32], char *tenant,
-    char *err, size_t errlen);
 
 struct cs_archive {
 	long long id, size, generation;
@@ -72,6 +67,14 @@ struct cs_archive {
 	char *manifest;		/* the .sp-manifest.json bytes (malloc), or NULL */
 	size_t manifest_len;
 };
+
+/* Authenticate a parsed token (prepared statements needed): CS_OK with the
+ * owning tenant in tenant[CLOUD_TENANT_MAX + 1] when a live token with this
+ * id has this hash (compared in constant time), else CS_NOTFOUND. With cur,
+ * the same round trip also fetches the owning tenant's current archive
+ * (no manifest) into *cur, *has_cur saying whether there is one. */
+int cs_auth(PGconn *c, const char *id, const unsigned char hash[32], char *tenant,
+    struct cs_archive *cur, int *has_cur, char *err, size_t errlen);
 
 /* The current archive of tenant (with_manifest: load its manifest too).
  * CS_NOTFOUND before the first push. */
