@@ -334,6 +334,28 @@ manifest_sha() { tar xzOf "$1" .sp-manifest.json | jq -r .checksum; }
 	assert_output ""
 }
 
+@test "sp-cloudd: a large push is streamed, never held in memory" {
+	start_cloudd log2
+	pid=${EXTRA_PIDS##* }
+	mkdir t
+	head -c $((48 << 20)) /dev/urandom >t/big.bin
+	sp-collect t | sp-manifest -C t | sp-pack -C t -l 1 -o big.tgz >/dev/null
+	hwm() { awk '/^VmHWM/ {print $2}' "/proc/$pid/status"; }
+	curl -s -o /dev/null "$URL2/healthz"
+	before=$(hwm)
+	code=$(curl -s -o body -w '%{http_code}' -H "@$H_OTHER" --data-binary @big.tgz \
+		"$URL2/api/v1/cloud/tenants/other/files")
+	[ "$code" = 200 ] || fail "$(cat body)"
+	curl -s -o pulled -H "@$H_OTHER" "$URL2/api/v1/cloud/tenants/other/files"
+	cmp big.tgz pulled
+	# 48 MiB went through; the server grew by far less
+	grown=$(( $(hwm) - before ))
+	[ "$grown" -lt $((24 << 10)) ] || fail "peak RSS grew by $grown KiB"
+	# and PostgreSQL holds it in 1 MiB chunks
+	run psql -X -At -d "$CLOUD_DB" -c "select count(*), max(length(data)) from sp_cloud.archive_chunks c join sp_cloud.archives a on a.id = c.archive where a.sha256 = '$(sha256sum <big.tgz | cut -c1-64)'"
+	assert_output "$(( ($(stat -c %s big.tgz) + 1048575) / 1048576 ))|1048576"
+}
+
 @test "sp-cloudd: hostile and broken archives get 400, the current archive stays" {
 	tree t 4
 	mkarchive t good.tgz
