@@ -628,6 +628,15 @@ rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; 
 	assert_line --partial "sp-cloudd: running ($SP_API_URL)"
 	DATABASE_URL=$CLOUD_DB sp-cloudd tenant list >t
 	[ "$(jq -r 'select(.id == "local") | .id' t)" = local ]
+	# a lost token file gets a new token for the same tenant
+	mv "$SP_TOKEN_FILE" old.token
+	sp-env up "$SP_ENV_DIR" >/dev/null
+	[ -s "$SP_TOKEN_FILE" ] && ! cmp -s old.token "$SP_TOKEN_FILE"
+	printf 'Authorization: Bearer %s\n' "$(cat "$SP_TOKEN_FILE")" >h
+	call h GET "$(api local /deploy)"
+	[ "$code" = 200 ]
+	call "$H_LOCAL" GET "$(api local /deploy)"
+	[ "$code" = 200 ]
 }
 
 @test "sp-cloudd: a restart of the database and the server loses nothing" {
