@@ -10,7 +10,7 @@ repo=$PWD
 work=$PWD/tests/bench/work/cloudd
 rm -rf "$work"
 mkdir -p "$work"
-trap 'kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; sp-env purge "$work/env" >/dev/null 2>&1 || true' EXIT
+trap 'kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; sp-env purge "$work/env" >/dev/null 2>&1 || true; rm -f "$work/token" "$work/auth.hdr" "$work/auth.lua"' EXIT
 eval "$(SP_ENV_FAST=1 sp-env up "$work/env")"
 cd "$work"
 
