@@ -289,7 +289,8 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 		}
 	if (errno)
 		sp_die_errno(SP_EX_IOERR, "%s/%s", k->dir, prefix);
-	qsort(names, n, sizeof *names, namecmp);
+	if (n)
+		qsort(names, n, sizeof *names, namecmp);
 	for (i = 0; i < n; i++) {
 		char *rel = sp_asprintf("%s%s", prefix, names[i]);
 		struct stat sb;
