@@ -41,50 +41,48 @@ EOF
 	touch "$tree/.complete"
 fi
 
-now() { date +%s.%N; }
+f2() { python3 -c "import sys; print('%.2f' % float(sys.argv[1]))" "$1"; }
 ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 mb() { du -sm "$1" | cut -f1; }
 
 sp-collect -x .complete "$tree" | sp-manifest -C "$tree" >"$work/recs"
 echo "tree: $(wc -l <"$work/recs") files, $(mb "$tree") MiB; $(nproc) CPUs; gzip level $level"
-cat "$work/recs" >/dev/null
 tar -cf - -C "$tree" . >/dev/null	# warm the page cache
 
-best() {	# best of 3 wall-clock seconds of "$@"
-	local b= t0 t1 d i
+# measure CMD: best of 3 runs; sets wall, cpu (user+sys, children
+# included) and rss (peak KiB of the largest process) of the fastest.
+measure() {
+	local i e u s m out
+	out=$(mktemp)
+	wall=
 	for i in 1 2 3; do
-		t0=$(now)
-		"$@" >/dev/null
-		t1=$(now)
-		d=$(python3 -c "print($t1 - $t0)")
-		if [ -z "$b" ] || python3 -c "import sys; sys.exit(not $d < $b)"; then b=$d; fi
+		/usr/bin/time -f '%e %U %S %M' -o "$out" bash -c "$1" >/dev/null
+		read -r e u s m <"$out"
+		if [ -z "$wall" ] || python3 -c "import sys; sys.exit(not $e < $wall)"; then
+			wall=$e cpu=$(python3 -c "print($u + $s)") rss=$m
+		fi
 	done
-	printf '%.3f' "$b"
+	rm -f "$out"
 }
 
 # ---- pack ----
-sp_pack() { sp-pack -C "$tree" -l $level -o "$work/sp.tgz" "$work/recs"; }
-tar_pack() { tar -C "$tree" --exclude=./.complete -I "gzip -$level" -cf "$work/tar.tgz" .; }
-tsp=$(best sp_pack)
-ttar=$(best tar_pack)
-rss_pack=$( { /usr/bin/time -f %M sp-pack -C "$tree" -l $level -o "$work/sp.tgz" "$work/recs" >/dev/null; } 2>&1 | tail -1)
-echo "pack:   sp-pack ${tsp}s ($(($(stat -c %s "$work/sp.tgz") >> 20)) MiB), tar czf ${ttar}s ($(($(stat -c %s "$work/tar.tgz") >> 20)) MiB)"
-echo "sp-pack vs tar czf: $(ratio "$ttar" "$tsp")x faster (target >= 1.0x)"
+measure "sp-pack -C '$tree' -l $level -o '$work/sp.tgz' '$work/recs'"
+sp_wall=$wall sp_cpu=$cpu rss_pack=$rss
+measure "tar -C '$tree' --exclude=./.complete -I 'gzip -$level' -cf '$work/tar.tgz' ."
+echo "pack:   sp-pack ${sp_wall}s (cpu $(f2 "$sp_cpu")s, $(($(stat -c %s "$work/sp.tgz") >> 20)) MiB)," \
+	"tar czf ${wall}s (cpu $(f2 "$cpu")s, $(($(stat -c %s "$work/tar.tgz") >> 20)) MiB)"
+echo "sp-pack vs tar czf: $(ratio "$wall" "$sp_wall")x faster (target >= 1.0x; cpu ratio $(ratio "$cpu" "$sp_cpu"))"
 
 # ---- unpack with verification ----
 tar -xzOf "$work/sp.tgz" .sp-manifest.json |
 	jq -r '.files[] | select(.link == null) | "\(.sha256)  \(.path)"' >"$work/sums"
-sp_unpack() { rm -rf "$work/out-sp"; sp-unpack "$work/sp.tgz" "$work/out-sp"; }
-tar_unpack() {
-	rm -rf "$work/out-tar" && mkdir "$work/out-tar"
-	tar -xzf "$work/sp.tgz" -C "$work/out-tar" && (cd "$work/out-tar" && sha256sum -c --quiet "$OLDPWD/$work/sums")
-}
-tsp=$(best sp_unpack)
-ttar=$(best tar_unpack)
-rm -rf "$work/out-sp"
-rss_unpack=$( { /usr/bin/time -f %M sp-unpack "$work/sp.tgz" "$work/out-sp" >/dev/null; } 2>&1 | tail -1)
-diff -r "$tree" "$work/out-sp" -x .complete -x .sp-manifest.json >/dev/null
-echo "unpack: sp-unpack ${tsp}s, tar xzf + sha256sum -c ${ttar}s"
-echo "sp-unpack vs tar xzf + sha256sum -c: $(ratio "$ttar" "$tsp")x faster (target >= 1.3x)"
+measure "rm -rf '$work/out-sp'; sp-unpack '$work/sp.tgz' '$work/out-sp'"
+sp_wall=$wall sp_cpu=$cpu rss_unpack=$rss
+diff -r "$tree" "$work/out-sp" -x .complete >/dev/null
+measure "rm -rf '$work/out-tar' && mkdir '$work/out-tar' && tar -xzf '$work/sp.tgz' -C '$work/out-tar' &&
+	cd '$work/out-tar' && sha256sum -c --quiet '$PWD/$work/sums'"
+echo "unpack: sp-unpack ${sp_wall}s (cpu $(f2 "$sp_cpu")s), tar xzf + sha256sum -c ${wall}s (cpu $(f2 "$cpu")s)"
+echo "sp-unpack vs tar xzf + sha256sum -c: $(ratio "$wall" "$sp_wall")x faster (target >= 1.3x; cpu ratio $(ratio "$cpu" "$sp_cpu"))"
 echo "peak RSS: sp-pack $((rss_pack / 1024)) MiB, sp-unpack $((rss_unpack / 1024)) MiB (target <= 64 MiB)"
+echo "(load average while measuring: $(cut -d' ' -f1-3 /proc/loadavg))"
 rm -rf "$work/out-sp" "$work/out-tar" "$work/sp.tgz" "$work/tar.tgz"
