@@ -121,7 +121,7 @@ header(struct sp_areader *r, struct archive_entry **ae, char *err, size_t errlen
 		p[len - 1] = '\0';
 	if (!sp_utf8_valid(p, strlen(p)))
 		return fail(r, SP_EX_DATAERR, err, errlen, "%s: name is not valid UTF-8", r->name);
-	if (strcmp(p, ".") && (why = sp_path_unsafe(p, 1)))
+	if (strcmp(p, ".") && ((why = sp_path_unsafe(p, 1)) || (why = sp_name_too_long(p))))
 		return fail(r, SP_EX_DATAERR, err, errlen, "%s: %s", r->name, why);
 	if (archive_entry_hardlink(*ae))
 		return fail(r, SP_EX_DATAERR, err, errlen, "%s: hardlinks are refused", r->name);
