@@ -52,10 +52,10 @@ tar -cf - -C "$tree" . >/dev/null	# warm the page cache
 # measure CMD: best of 3 runs; sets wall, cpu (user+sys, children
 # included) and rss (peak KiB of the largest process) of the fastest.
 measure() {
-	local i e u s m out
+	local _ e u s m out
 	out=$(mktemp)
 	wall=
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		/usr/bin/time -f '%e %U %S %M' -o "$out" bash -c "$1" >/dev/null
 		read -r e u s m <"$out"
 		if [ -z "$wall" ] || python3 -c "import sys; sys.exit(not $e < $wall)"; then
