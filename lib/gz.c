@@ -39,6 +39,7 @@ struct sp_gzr {
 	unsigned char *buf[NBUF];
 	size_t len[NBUF];
 	int head, count, held, finished, stop;
+	int threaded;		/* 0: no thread could be started, inflate inline */
 	long long handed;	/* bytes handed to the caller */
 };
 
@@ -62,9 +63,11 @@ gzr_fill(struct sp_gzr *g)
 	ssize_t n;
 
 	do {
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		if (g->threaded)
+			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		n = read(g->fd, g->in, GZR_IN);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		if (g->threaded)
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return gzr_fail(g, SP_EX_IOERR, "read error: %s", strerror(errno));
@@ -168,8 +171,10 @@ sp_gzr_new(int fd, long long limit)
 		sp_die(SP_EX_SOFTWARE, "zlib cannot initialise");
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
+	/* a busy server may be out of threads: then inflate in the caller */
+	g->threaded = 1;	/* before the thread reads it */
 	if (pthread_create(&g->th, NULL, gzr_thread, g) != 0)
-		sp_die(SP_EX_SOFTWARE, "cannot start a decompression thread");
+		g->threaded = 0;
 	return g;
 }
 
@@ -178,6 +183,17 @@ sp_gzr_read(struct sp_gzr *g, const void **p)
 {
 	ssize_t n = 0;
 
+	if (!g->threaded) {
+		if (g->finished)
+			return g->code ? -1 : 0;
+		n = gzr_produce(g, g->buf[0]);
+		if (n <= 0)
+			g->finished = 1;
+		else
+			g->handed += n;
+		*p = g->buf[0];
+		return n;
+	}
 	pthread_mutex_lock(&g->mu);
 	if (g->held >= 0) {
 		g->held = -1;	/* the caller is done with it */
@@ -229,8 +245,10 @@ sp_gzr_free(struct sp_gzr *g)
 	g->stop = 1;
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
-	pthread_cancel(g->th);	/* takes effect only in a blocked read(2) */
-	pthread_join(g->th, NULL);
+	if (g->threaded) {
+		pthread_cancel(g->th);	/* takes effect only in a blocked read(2) */
+		pthread_join(g->th, NULL);
+	}
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	inflateEnd(&g->z);
