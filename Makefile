@@ -20,7 +20,7 @@ override CPPFLAGS += -D_GNU_SOURCE -DSP_VERSION='"$(VERSION)"' -Ilib \
 override CFLAGS += -std=gnu11 -Wall -Wextra -pthread -MMD -MP
 LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread -lm
 
-TOOLS = sp-collect sp-manifest
+TOOLS = sp-collect sp-manifest sp-scan sp-write sp-diff
 SCRIPTS = scripts/sp-env
 MAN1 = $(wildcard man/man1/*.1)
 MAN7 = $(wildcard man/man7/*.7)
