@@ -438,7 +438,7 @@ sp_content_render(const struct sp_sources *s, json_t *data, size_t *len, char *e
 	json_decref(defs);
 	if (!fm)
 		return NULL;
-	y = sp_yaml_dump(fm, &ylen, err, errlen);
+	y = sp_yaml_dump(fm, 0, &ylen, err, errlen);
 	json_decref(fm);
 	if (!y)
 		return NULL;

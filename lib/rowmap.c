@@ -39,7 +39,7 @@ as_text(json_t *v)
 		/* the same text sp_yaml_dump writes */
 		json_t *o = json_pack("{s:O}", "v", v);
 		size_t len;
-		char e[64], *y = sp_yaml_dump(o, &len, e, sizeof e), *s;
+		char e[64], *y = sp_yaml_dump(o, 0, &len, e, sizeof e), *s;
 		json_t *r;
 
 		json_decref(o);

@@ -337,7 +337,7 @@ sp_skill_render(const char *dir, json_t *data, struct sp_out out[2], char *err, 
 	}
 	if (!(cfg = sp_rowmap_give(cols, NCOLS, data, NULL, always, skip, err, errlen)))
 		goto out;
-	if (!(y = sp_yaml_dump(cfg, &ylen, err, errlen)))
+	if (!(y = sp_yaml_dump(cfg, 0, &ylen, err, errlen)))
 		goto out;
 	fv = json_object_get(meta, "file");
 	if (json_is_string(fv) && !sp_path_unsafe(json_string_value(fv), 1)) {
@@ -354,7 +354,7 @@ sp_skill_render(const char *dir, json_t *data, struct sp_out out[2], char *err, 
 		say(err, errlen, "metadata.%s is not an object", FM_KEY);
 		goto out;
 	}
-	if (json_object_size(fm) && !(fy = sp_yaml_dump(fm, &fylen, err, errlen)))
+	if (json_object_size(fm) && !(fy = sp_yaml_dump(fm, 1, &fylen, err, errlen)))
 		goto out;
 	ins = json_object_get(data, "instructions");
 	if (json_is_string(ins)) {

@@ -631,7 +631,7 @@ emit_value(yaml_emitter_t *e, json_t *v, int top)
 }
 
 char *
-sp_yaml_dump(json_t *v, size_t *len, char *err, size_t errlen)
+sp_yaml_dump(json_t *v, int sort_top, size_t *len, char *err, size_t errlen)
 {
 	struct outbuf o = {0};
 	yaml_emitter_t e;
@@ -658,7 +658,7 @@ sp_yaml_dump(json_t *v, size_t *len, char *err, size_t errlen)
 		rc = emit(&e, &ev);
 	}
 	if (!rc)
-		rc = emit_value(&e, v, 1);
+		rc = emit_value(&e, v, !sort_top);
 	if (!rc) {
 		yaml_document_end_event_initialize(&ev, 1);
 		rc = emit(&e, &ev);

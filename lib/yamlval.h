@@ -29,13 +29,13 @@ json_t *sp_yaml_load(const char *buf, size_t n, unsigned long line0, json_t **ma
 struct sp_yaml_mark sp_yaml_mark_of(json_t *marks, const char *key);
 
 /* Render v (an object) as a YAML block mapping, deterministically:
- * top-level keys in the object's order, nested object keys sorted
+ * top-level keys in the object's order (sorted too with sort_top), nested keys sorted
  * bytewise, strings quoted exactly when a plain scalar would read back as
  * another type, multi-line strings as literal blocks, floats in their
  * shortest round-trip form, UTF-8 unescaped, no line folding. Returns a
  * malloc'd NUL-terminated text (length in *len), or NULL with a reason in
  * err. sp_yaml_load of the result gives v back. */
-char *sp_yaml_dump(json_t *v, size_t *len, char *err, size_t errlen);
+char *sp_yaml_dump(json_t *v, int sort_top, size_t *len, char *err, size_t errlen);
 
 /* True when the plain scalar s[0..n) would not read back as a string. */
 int sp_yaml_plain_is_special(const char *s, size_t n);
