@@ -28,8 +28,7 @@ static const char usage[] =
 
 enum { LEFT, RIGHT };
 
-struct item {
-	int side, eof;		/* eof: marks the end of side */
+struct rec {
 	unsigned long lineno;
 	char *line;
 	size_t len;
@@ -38,6 +37,15 @@ struct item {
 	char hex[SP_HEXLEN];
 	const char *why;
 	int keep;
+};
+
+#define BATCH 512
+
+/* Up to BATCH records of one side, or the end-of-side marker. */
+struct batch {
+	int side, eof;
+	size_t n;
+	struct rec r[BATCH];
 };
 
 struct stored {
@@ -69,55 +77,55 @@ static void *
 produce(void *vx)
 {
 	struct ctx *x = vx;
-	struct item *it;
+	struct batch *b;
 	ssize_t n;
 	int s;
 
-	for (;;) {
-		if (x->eof_read[LEFT] && x->eof_read[RIGHT])
-			return NULL;
-		s = x->turn;
-		if (x->eof_read[s])
-			s = !s;
-		x->turn = !s;
+	if (x->eof_read[LEFT] && x->eof_read[RIGHT])
+		return NULL;
+	s = x->turn;
+	if (x->eof_read[s])
+		s = !s;
+	x->turn = !s;
+	b = sp_malloc(sizeof *b);
+	b->side = s;
+	b->eof = 0;
+	b->n = 0;
+	while (b->n < BATCH) {
+		struct rec *it = &b->r[b->n];
+
 		errno = 0;
 		n = getline(&x->buf, &x->cap, x->in[s]);
-		it = sp_calloc(1, sizeof *it);
-		it->side = s;
 		if (n < 0) {
 			if (ferror(x->in[s]))
 				sp_die_errno(SP_EX_IOERR, "%s: read error", x->name[s]);
 			x->eof_read[s] = 1;
-			it->eof = 1;
-			return it;
+			b->eof = 1;
+			break;
 		}
-		it->lineno = ++x->lineno[s];
+		x->lineno[s]++;
 		while (n > 0 && (x->buf[n - 1] == '\n' || x->buf[n - 1] == '\r'))
 			n--;
-		if (n == 0) {
-			free(it);
+		if (n == 0)
 			continue;
-		}
+		memset(it, 0, sizeof *it);
+		it->lineno = x->lineno[s];
 		it->line = sp_malloc((size_t)n + 1);
 		memcpy(it->line, x->buf, (size_t)n);
 		it->line[n] = '\0';
 		it->len = (size_t)n;
-		return it;
+		b->n++;
 	}
+	return b;
 }
 
 static void
-work(void *v, void *vx)
+work_one(struct ctx *x, struct rec *it, char *why, size_t whylen)
 {
-	struct ctx *x = vx;
-	struct item *it = v;
-	static __thread char why[256];
 	json_t *rec;
 	int r;
 
-	if (it->eof)
-		return;
-	if (!(rec = sp_record_parse(it->line, it->len, why, sizeof why))) {
+	if (!(rec = sp_record_parse(it->line, it->len, why, whylen))) {
 		it->why = why;
 		return;
 	}
@@ -130,6 +138,19 @@ work(void *v, void *vx)
 			it->keep = 0;
 	}
 	json_decref(rec);
+}
+
+static void
+work(void *v, void *vx)
+{
+	struct batch *b = v;
+	static __thread char why[256];
+
+	for (size_t i = 0; i < b->n; i++) {
+		work_one(vx, &b->r[i], why, sizeof why);
+		if (b->r[i].why)
+			break;	/* consume dies on it */
+	}
 }
 
 /* Write the outcome for key: lt/rt are the two sides' lines (or NULL). */
@@ -193,24 +214,15 @@ flush(struct ctx *x, int s)
 }
 
 static void
-consume(void *v, void *vx)
+consume_one(struct ctx *x, int s, struct rec *it)
 {
-	struct ctx *x = vx;
-	struct item *it = v;
 	struct sp_kent *e;
 	struct stored *o;
-	int s = it->side;
 
-	if (it->eof) {
-		/* what the other side kept can no longer find a partner */
-		x->eof_seen[s] = 1;
-		flush(x, !s);
-		goto done;
-	}
 	if (it->why)
 		sp_die(SP_EX_DATAERR, "%s:%lu: %s", x->name[s], it->lineno, it->why);
 	if (!it->keep)
-		goto done;
+		return;
 	e = sp_keytab_find(&x->tab, it->key, it->keylen);
 	if (e) {
 		o = e->val;
@@ -239,10 +251,25 @@ consume(void *v, void *vx)
 		memcpy(o->line, it->line, it->len + 1);
 		sp_keytab_add(&x->tab, it->key, it->keylen, o);
 	}
-done:
-	free(it->line);
-	free(it->key);
-	free(it);
+}
+
+static void
+consume(void *v, void *vx)
+{
+	struct ctx *x = vx;
+	struct batch *b = v;
+
+	for (size_t i = 0; i < b->n; i++) {
+		consume_one(x, b->side, &b->r[i]);
+		free(b->r[i].line);
+		free(b->r[i].key);
+	}
+	if (b->eof) {
+		/* what the other side kept can no longer find a partner */
+		x->eof_seen[b->side] = 1;
+		flush(x, !b->side);
+	}
+	free(b);
 }
 
 static FILE *
@@ -310,7 +337,7 @@ main(int argc, char **argv)
 	x.in[RIGHT] = open_in(x.name[RIGHT]);
 	sp_keytab_init(&x.tab);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	sp_pmap_run(&ops, &x, jobs, 64 * (size_t)jobs + 256);
+	sp_pmap_run(&ops, &x, jobs, 4 * (size_t)jobs + 4);
 	sp_keytab_free(&x.tab);
 	for (int s = LEFT; s <= RIGHT; s++)
 		if (x.in[s] != stdin)
