@@ -107,9 +107,11 @@ del(struct ctx *x, const char *rel)
 		if (unlink(full) != 0)
 			sp_die_errno(SP_EX_IOERR, "%s", full);
 		sp_fsync_parent(full);
-		/* drop directories this leaves empty, up to the first level */
+		/* drop directories this leaves empty: up to the skill directory,
+		 * or up to (not including) the first level for content */
 		d = sp_strdup(rel);
-		for (char *s = strrchr(d, '/'); s && s != strchr(d, '/'); s = strrchr(d, '/')) {
+		for (char *s = strrchr(d, '/'); s && (x->skills || s != strchr(d, '/'));
+		    s = strrchr(d, '/')) {
 			char *p;
 			*s = '\0';
 			p = sp_path_join(x->dir, d);
