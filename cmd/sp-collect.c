@@ -112,7 +112,8 @@ walk(int dfd, const char *prefix)
 	}
 	if (errno)
 		sp_die_errno(SP_EX_IOERR, "%s/%s: cannot read directory", root, prefix);
-	qsort(v, n, sizeof *v, entcmp);
+	if (n)
+		qsort(v, n, sizeof *v, entcmp);
 	for (i = 0; i < n; i++) {
 		char *rel = sp_asprintf("%s%s", prefix, v[i].name);
 		struct stat st;
