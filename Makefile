@@ -60,6 +60,17 @@ asan: deps
 	SP_BIN=$(CURDIR)/build/asan/bin ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
 
+# libFuzzer targets: every tests/fuzz/fuzz_*.c linked with the library
+# sources, built by clang with ASan and UBSan into build/fuzz/.
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+fuzz: $(FUZZ_BINS)
+
+build/fuzz/%: tests/fuzz/%.c $(LIBSRC) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -std=gnu11 $(FUZZ_FLAGS) -o $@ $< $(LIBSRC) $(LDLIBS)
+
 bench: deps all
 	tests/bench/run
 
@@ -84,6 +95,6 @@ uninstall:
 clean:
 	rm -rf bin build lib/*.o lib/*.d lib/libsp.a cmd/*.o cmd/*.d
 
-.PHONY: all deps check asan bench demo install uninstall clean
+.PHONY: all deps check asan fuzz bench demo install uninstall clean
 
 -include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d)

@@ -141,11 +141,12 @@ work_one(struct ctx *x, struct rec *it, char *why, size_t whylen)
 }
 
 static void
-work(void *v, void *vx)
+work(void *v, void *vx, void *tls)
 {
 	struct batch *b = v;
 	static __thread char why[256];
 
+	(void)tls;
 	for (size_t i = 0; i < b->n; i++) {
 		work_one(vx, &b->r[i], why, sizeof why);
 		if (b->r[i].why)
@@ -294,7 +295,7 @@ main(int argc, char **argv)
 		SP_STD_LONGOPTS,
 		{0},
 	};
-	static const struct sp_pmap_ops ops = {produce, work, consume};
+	static const struct sp_pmap_ops ops = {produce, work, consume, NULL, NULL};
 	struct ctx x = {.emit = -1};
 	int c, jobs = sp_ncpu();
 

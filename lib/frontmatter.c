@@ -69,8 +69,15 @@ sp_crlf_to_lf(const char *s, size_t n, size_t *outlen)
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
-			continue;
+		if (s[i] == '\r') {
+			size_t j = i;
+			while (j < n && s[j] == '\r')
+				j++;
+			if (j < n && s[j] == '\n') {
+				i = j - 1;	/* drop the whole run of CRs */
+				continue;
+			}
+		}
 		o[k++] = s[i];
 	}
 	o[k] = '\0';

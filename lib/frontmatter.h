@@ -21,7 +21,8 @@ struct sp_fm {
  * never closed. Never allocates. */
 int sp_fm_split(const char *buf, size_t n, struct sp_fm *fm, char *err, size_t errlen);
 
-/* A malloc'd copy of s[0..n) with every CR LF pair turned into LF;
+/* A malloc'd copy of s[0..n) with every CR LF (and any run of CRs
+ * before an LF) turned into LF, so that applying it twice changes nothing;
  * length in *outlen, NUL-terminated. */
 char *sp_crlf_to_lf(const char *s, size_t n, size_t *outlen);
 

@@ -67,6 +67,10 @@ convert(const struct sp_colspec *c, json_t *v, const char **why)
 	json_t *r;
 	size_t i;
 
+	if (json_is_null(v) && c->type == SP_COL_BOOL) {
+		*why = "expected true or false";	/* the columns are NOT NULL */
+		return NULL;
+	}
 	if (json_is_null(v))
 		return c->type == SP_COL_TAGS ? json_array() : json_null();
 	switch (c->type) {

@@ -7,7 +7,7 @@
 
 enum sp_coltype {
 	SP_COL_TEXT,	/* any scalar, kept as its text; null */
-	SP_COL_BOOL,	/* true/false; null */
+	SP_COL_BOOL,	/* true/false (never null) */
 	SP_COL_TAGS,	/* list of scalars as text[]; null reads as [] */
 	SP_COL_TIME,	/* date or date-time, normalised RFC 3339 UTC; null */
 };

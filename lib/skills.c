@@ -154,6 +154,9 @@ sp_skill_read(const char *dir, const char *sub, int *code, char *err, size_t err
 		say(err, errlen, "%s/%s:%lu:%lu: id: empty", where, cfg, m.line, m.column);
 		goto out;
 	}
+	/* name is NOT NULL in the table: a skill without one is named by its id */
+	if (json_is_null(json_object_get(cl, "name")))
+		json_object_set(cl, "name", json_object_get(cl, "skill_id"));
 	if (json_object_get(map, FM_KEY)) {
 		struct sp_yaml_mark m = sp_yaml_mark_of(marks, FM_KEY);
 		say(err, errlen, "%s/%s:%lu:%lu: %s: reserved for the instruction file's frontmatter",
