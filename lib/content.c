@@ -380,6 +380,8 @@ walk(struct walk *w, const char *rel)
 
 	e = sp_dir_list(path, &ents, &n);
 	free(path);
+	if (e == ENOENT && !strcmp(rel, w->src->path))
+		return;	/* a source without its directory has no pages yet */
 	if (e) {
 		char msg[1024];
 		snprintf(msg, sizeof msg, "%s/%s: %s", w->root, rel, strerror(e));
