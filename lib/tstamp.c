@@ -135,7 +135,7 @@ sp_tstamp_norm(const char *s, char out[SP_TSTAMP_LEN])
 		for (k = 6; frac[k] == '0'; k--)
 			frac[k] = '\0';
 	}
-	snprintf(out, SP_TSTAMP_LEN, "%04ld-%02u-%02uT%02d:%02d:%02d%sZ", yy, mm, dd,
+	snprintf(out, SP_TSTAMP_LEN, "%04ld-%02u-%02uT%02d:%02d:%02d%.7sZ", yy % 10000, mm % 13, dd % 32,
 	    (int)(t / 3600), (int)(t / 60 % 60), (int)(t % 60), frac);
 	return 0;
 }

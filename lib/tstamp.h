@@ -2,7 +2,7 @@
 #ifndef SP_TSTAMP_H
 #define SP_TSTAMP_H
 
-#define SP_TSTAMP_LEN 40
+#define SP_TSTAMP_LEN 64
 
 /* Normalise a date ("2026-11-23") or date-time ("2026-11-23T18:22:00",
  * "T" or "t" or blanks between, optional seconds, fraction and "Z" or
