@@ -197,3 +197,34 @@ legal privacy legal/privacy.md null"
 	assert_success
 	assert_output --partial "Done 3000 runs"
 }
+
+@test "sp-scan: dates and date-times normalise to RFC 3339 UTC; invalid ones are refused" {
+	rm -r services/content/blog services/content/documentation
+	i=0
+	while IFS='|' read -r in want; do
+		i=$((i + 1))
+		mkfile "services/content/legal/d$i.md" "---
+published_at: $in
+---
+"
+		run --separate-stderr sp-scan content services/content
+		if [ "$want" = bad ]; then
+			[ "$status" -eq 65 ] || fail "$in: status $status"
+			rm "services/content/legal/d$i.md"
+		else
+			assert_success
+			assert_equal "$(jq -r --arg s "d$i" 'select(.data.slug == $s) | .data.published_at' <<<"$output")" "$want"
+		fi
+	done <<'DATES'
+2024-01-15|2024-01-15T00:00:00Z
+"2024-02-29"|2024-02-29T00:00:00Z
+2024-03-01T10:30:00+02:00|2024-03-01T08:30:00Z
+2024-03-01 10:30:00.120|2024-03-01T10:30:00.12Z
+2024-03-01t23:59:59.9999995Z|2024-03-02T00:00:00Z
+2024-12-31T22:00:00-05:30|2025-01-01T03:30:00Z
+2023-02-29|bad
+2024-13-01|bad
+2024-01-15T25:00:00Z|bad
+yesterday|bad
+DATES
+}
