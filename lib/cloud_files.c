@@ -16,20 +16,6 @@
 #include "err.h"
 #include "fsutil.h"
 
-#if __has_include("archive.h") && 0
-#else
-/* Stand-in until lib/archive.h lands: the manifest must come first and
- * parse. */
-static int
-sp_archive_verify_fd(int fd, long long max_size, json_t **manifest, char *err, size_t errlen)
-{
-	(void)max_size;
-	(void)fd;
-	(void)manifest;
-	snprintf(err, errlen, "unverified");
-	return 0;
-}
-#endif
 
 #define MANIFEST_NAME ".sp-manifest.json"
 #define MANIFEST_MAX (256LL << 20)
