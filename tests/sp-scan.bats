@@ -200,20 +200,20 @@ legal privacy legal/privacy.md null"
 
 @test "sp-scan: dates and date-times normalise to RFC 3339 UTC; invalid ones are refused" {
 	rm -r services/content/blog services/content/documentation
-	i=0
+	k=0
 	while IFS='|' read -r in want; do
-		i=$((i + 1))
-		mkfile "services/content/legal/d$i.md" "---
+		k=$((k + 1))
+		mkfile "services/content/legal/d$k.md" "---
 published_at: $in
 ---
 "
 		run --separate-stderr sp-scan content services/content
 		if [ "$want" = bad ]; then
 			[ "$status" -eq 65 ] || fail "$in: status $status"
-			rm "services/content/legal/d$i.md"
+			rm "services/content/legal/d$k.md"
 		else
 			assert_success
-			assert_equal "$(jq -r --arg s "d$i" 'select(.data.slug == $s) | .data.published_at' <<<"$output")" "$want"
+			assert_equal "$(jq -r --arg s "d$k" 'select(.data.slug == $s) | .data.published_at' <<<"$output")" "$want"
 		fi
 	done <<'DATES'
 2024-01-15|2024-01-15T00:00:00Z
