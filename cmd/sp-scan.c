@@ -14,13 +14,15 @@
 
 static const char usage[] =
     "usage: sp-scan [-k] [--filter GLOB]... skills|content DIR\n"
+    "       sp-scan --sources content DIR\n"
     "Read skills (DIR/*/config.yaml + instruction file) or content (markdown\n"
     "with YAML frontmatter below the sources of DIR) and write one row record\n"
     "per skill or page, with a deterministic id and its content_hash.\n"
     "  -k, --keep-going   report a bad skill or page (stderr and an error\n"
     "                     record) and go on; exit 0 unless nothing could run\n"
     "  -f, --filter GLOB  keep only skills whose skill_id, or pages whose\n"
-    "                     source_id or source_id/slug, matches GLOB (repeatable)\n";
+    "                     source_id or source_id/slug, matches GLOB (repeatable)\n"
+    "  --sources          print one source record per content source instead\n";
 
 struct ctx {
 	int keep_going;
@@ -76,12 +78,30 @@ on_bad(int code, const char *msg, void *arg)
 	return 0;
 }
 
+/* One "source" record per content source of dir. */
+static void
+list_sources(const char *dir)
+{
+	struct sp_sources s;
+	char err[2048];
+	int rc;
+
+	if ((rc = sp_content_sources(dir, &s, err, sizeof err)))
+		sp_die(rc, "%s", err);
+	for (size_t i = 0; i < s.n; i++)
+		sp_emit(json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "type", "source", "name",
+		    s.v[i].name, "path", s.v[i].path, "source_id", s.v[i].source_id,
+		    "category_id", s.v[i].category, "enabled", s.v[i].enabled));
+	sp_content_sources_free(&s);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{"keep-going", no_argument, NULL, 'k'},
 		{"filter", required_argument, NULL, 'f'},
+		{"sources", no_argument, NULL, 's'},
 		SP_STD_LONGOPTS,
 		{0},
 	};
@@ -89,7 +109,7 @@ main(int argc, char **argv)
 	struct sp_scan_cb cb = {on_row, on_bad, &x};
 	const char *kind, *dir;
 	char err[2048];
-	int c, rc;
+	int c, rc, sources = 0;
 
 	sp_setprog(argv[0]);
 	x.filters = sp_calloc((size_t)argc, sizeof *x.filters);
@@ -100,6 +120,9 @@ main(int argc, char **argv)
 			break;
 		case 'f':
 			x.filters[x.nfilters++] = optarg;
+			break;
+		case 's':
+			sources = 1;
 			break;
 		case 'h':
 			sp_help(usage);
@@ -114,6 +137,14 @@ main(int argc, char **argv)
 	kind = argv[optind];
 	dir = argv[optind + 1];
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	if (sources) {
+		if (strcmp(kind, "content"))
+			sp_usage_die(usage, "--sources is for content");
+		list_sources(dir);
+		free(x.filters);
+		sp_finish_stdout();
+		return 0;
+	}
 	if (!strcmp(kind, "skills"))
 		rc = sp_skills_scan(dir, &cb, err, sizeof err);
 	else if (!strcmp(kind, "content"))

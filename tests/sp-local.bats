@@ -161,3 +161,19 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"; }
 	command -v shellcheck >/dev/null || skip "no shellcheck"
 	shellcheck "$REPO/scripts/sp-local"
 }
+
+@test "rows of a disabled content source are left alone both ways" {
+	sed -i 's/^    enabled: false$/    enabled: true/' services/content/config.yaml
+	sp-local content to-database >/dev/null
+	[ "$(q "select count(*) from content where source_id = 'drafts'")" -eq 1 ]
+	sed -i '/source_id: drafts/{n;s/enabled: true/enabled: false/}' services/content/config.yaml
+	grep -A1 'source_id: drafts' services/content/config.yaml | grep -q 'enabled: false'
+	rm -r services/content/drafts
+	run --separate-stderr sp-local content to-database --delete
+	assert_success
+	assert_equal "$(jq -c '[.details.diff, .items_deleted]' <<<"$output")" '[{"added":0,"removed":0,"modified":0,"unchanged":6},0]'
+	[ "$(q "select count(*) from content where source_id = 'drafts'")" -eq 1 ]
+	run --separate-stderr sp-local content to-disk
+	assert_equal "$(jq -c '.details.diff' <<<"$output")" '{"added":0,"removed":0,"modified":0,"unchanged":6}'
+	[ ! -e services/content/drafts ]
+}

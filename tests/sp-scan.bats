@@ -228,3 +228,18 @@ published_at: $in
 yesterday|bad
 DATES
 }
+
+@test "sp-scan --sources lists the content sources with their settings" {
+	run sp-scan --sources content services/content
+	assert_success
+	assert_output '{"type":"source","name":"blog","path":"blog","source_id":"blog","category_id":"articles","enabled":true}
+{"type":"source","name":"documentation","path":"documentation","source_id":"docs","category_id":"docs","enabled":true}
+{"type":"source","name":"legal","path":"legal","source_id":"legal","category_id":null,"enabled":true}
+{"type":"source","name":"drafts","path":"drafts","source_id":"drafts","category_id":null,"enabled":false}'
+	run sp-scan --sources skills services/skills
+	[ "$status" -eq 2 ]
+	mkfile services/content/config.yaml $'content_sources:\n  x: {path: ../etc}\n'
+	run --separate-stderr sp-scan --sources content services/content
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"config.yaml:2:3: content_sources.x: path: must be a clean relative path"* ]] || fail "$stderr"
+}
