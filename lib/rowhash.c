@@ -69,15 +69,23 @@ sp_row_canonical(const char *table, json_t *data)
 	return o;
 }
 
+static int
+feed(const char *buf, size_t size, void *h)
+{
+	sp_sha256_update(h, buf, size);
+	return 0;
+}
+
 void
 sp_rowhash(const char *table, json_t *data, char hex[SP_HEXLEN])
 {
 	json_t *c = sp_row_canonical(table, data);
-	char *s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	sp_sha256 h;
 
-	if (!s)
+	/* stream the canonical JSON straight into the digest */
+	sp_sha256_init(&h);
+	if (json_dump_callback(c, feed, &h, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY))
 		sp_die(SP_EX_SOFTWARE, "cannot serialise a row for hashing");
-	sp_sha256_hex(s, strlen(s), hex);
-	free(s);
+	sp_sha256_final(&h, hex);
 	json_decref(c);
 }
