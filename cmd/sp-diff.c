@@ -7,11 +7,10 @@
 
 #include "cli.h"
 #include "err.h"
-#include "keytab.h"
 #include "ndjson.h"
-#include "path.h"
 #include "pmap.h"
 #include "reckey.h"
+#include "recjoin.h"
 
 static const char usage[] =
     "usage: sp-diff [-a] [--emit left|right] [--filter GLOB]... [-j N] LEFT RIGHT\n"
@@ -26,7 +25,7 @@ static const char usage[] =
     "                     skill_id, source_id, source_id/slug; repeatable)\n"
     "  -j N               parse and hash with N threads (default: CPUs)\n";
 
-enum { LEFT, RIGHT };
+enum { LEFT = SP_LEFT, RIGHT = SP_RIGHT };
 
 struct rec {
 	unsigned long lineno;
@@ -48,30 +47,18 @@ struct batch {
 	struct rec r[BATCH];
 };
 
-struct stored {
-	int side;
-	unsigned long lineno;
-	char hex[SP_HEXLEN];
-	size_t len;
-	char line[];
-};
-
 struct ctx {
 	FILE *in[2];
 	const char *name[2];
 	unsigned long lineno[2];
-	int eof_read[2], eof_seen[2], turn;
+	int eof_read[2], turn;
 	char *buf;
 	size_t cap;
 	int all, emit;		/* emit: -1 diff records, else the side */
 	const char **filters;
 	int nfilters;
-	struct sp_keytab tab;
-	unsigned long count[4];
+	struct sp_join join;
 };
-
-enum { ADDED, REMOVED, MODIFIED, UNCHANGED };
-static const char *const status_name[] = {"added", "removed", "modified", "unchanged"};
 
 static void *
 produce(void *vx)
@@ -154,106 +141,6 @@ work(void *v, void *vx, void *tls)
 	}
 }
 
-/* Write the outcome for key: lt/rt are the two sides' lines (or NULL). */
-static void
-out(struct ctx *x, int st, const char *key, const char *lh, const char *rh, const char *ll,
-    size_t llen, const char *rl, size_t rlen)
-{
-	const char *line = st == REMOVED ? rl : ll;
-	size_t len = st == REMOVED ? rlen : llen;
-	json_t *d;
-	char *s;
-
-	x->count[st]++;
-	if (st == UNCHANGED && !x->all)
-		return;
-	if (x->emit >= 0) {
-		if (x->emit == LEFT && (st == ADDED || st == MODIFIED || st == UNCHANGED))
-			line = ll, len = llen;
-		else if (x->emit == RIGHT && (st == REMOVED || st == MODIFIED || st == UNCHANGED))
-			line = rl, len = rlen;
-		else
-			return;
-		fwrite(line, 1, len, stdout);
-		if (putchar('\n') == EOF)
-			sp_die_errno(SP_EX_IOERR, "write error");
-		return;
-	}
-	d = json_object();
-	json_object_set_new(d, "type", json_string("diff"));
-	json_object_set_new(d, "status", json_string(status_name[st]));
-	sp_record_set_name(d, "key", key);
-	json_object_set_new(d, "left_hash", lh ? json_string(lh) : json_null());
-	json_object_set_new(d, "right_hash", rh ? json_string(rh) : json_null());
-	s = json_dumps(d, JSON_COMPACT);
-	json_decref(d);
-	s[strlen(s) - 1] = '\0';	/* drop "}": the record follows */
-	if (printf("%s,\"record\":%.*s}\n", s, (int)len, line) < 0)
-		sp_die_errno(SP_EX_IOERR, "write error");
-	free(s);
-}
-
-/* Write and forget every stored record of side s, in the order read. */
-static void
-flush(struct ctx *x, int s)
-{
-	struct sp_kent *e, *next;
-
-	for (e = x->tab.head; e; e = next) {
-		struct stored *o = e->val;
-
-		next = e->next;
-		if (o->side != s)
-			continue;
-		if (s == LEFT)
-			out(x, ADDED, e->key, o->hex, NULL, o->line, o->len, NULL, 0);
-		else
-			out(x, REMOVED, e->key, NULL, o->hex, NULL, 0, o->line, o->len);
-		free(o);
-		sp_keytab_del(&x->tab, e);
-	}
-}
-
-static void
-consume_one(struct ctx *x, int s, struct rec *it)
-{
-	struct sp_kent *e;
-	struct stored *o;
-
-	if (it->why)
-		sp_die(SP_EX_DATAERR, "%s:%lu: %s", x->name[s], it->lineno, it->why);
-	if (!it->keep)
-		return;
-	e = sp_keytab_find(&x->tab, it->key, it->keylen);
-	if (e) {
-		o = e->val;
-		if (o->side == s)
-			sp_die(SP_EX_DATAERR, "%s:%lu: key \"%s\" already at line %lu", x->name[s],
-			    it->lineno, it->key, o->lineno);
-		if (s == LEFT)
-			out(x, strcmp(it->hex, o->hex) ? MODIFIED : UNCHANGED, it->key, it->hex, o->hex,
-			    it->line, it->len, o->line, o->len);
-		else
-			out(x, strcmp(it->hex, o->hex) ? MODIFIED : UNCHANGED, it->key, o->hex, it->hex,
-			    o->line, o->len, it->line, it->len);
-		free(o);
-		sp_keytab_del(&x->tab, e);
-	} else if (x->eof_seen[!s]) {
-		if (s == LEFT)
-			out(x, ADDED, it->key, it->hex, NULL, it->line, it->len, NULL, 0);
-		else
-			out(x, REMOVED, it->key, NULL, it->hex, NULL, 0, it->line, it->len);
-	} else {
-		o = sp_malloc(sizeof *o + it->len + 1);
-		o->side = s;
-		o->lineno = it->lineno;
-		memcpy(o->hex, it->hex, SP_HEXLEN);
-		o->len = it->len;
-		memcpy(o->line, it->line, it->len + 1);
-		sp_keytab_add(&x->tab, it->key, it->keylen, o);
-	}
-}
-
 static void
 consume(void *v, void *vx)
 {
@@ -261,15 +148,18 @@ consume(void *v, void *vx)
 	struct batch *b = v;
 
 	for (size_t i = 0; i < b->n; i++) {
-		consume_one(x, b->side, &b->r[i]);
-		free(b->r[i].line);
-		free(b->r[i].key);
+		struct rec *it = &b->r[i];
+
+		if (it->why)
+			sp_die(SP_EX_DATAERR, "%s:%lu: %s", x->name[b->side], it->lineno, it->why);
+		if (it->keep)
+			sp_join_add(&x->join, b->side, it->key, it->keylen, it->hex, it->line, it->len,
+			    it->lineno);
+		free(it->line);
+		free(it->key);
 	}
-	if (b->eof) {
-		/* what the other side kept can no longer find a partner */
-		x->eof_seen[b->side] = 1;
-		flush(x, !b->side);
-	}
+	if (b->eof)
+		sp_join_end(&x->join, b->side);	/* the other side's waiting records are settled */
 	free(b);
 }
 
@@ -336,17 +226,19 @@ main(int argc, char **argv)
 		sp_usage_die(usage, "only one input can be stdin");
 	x.in[LEFT] = open_in(x.name[LEFT]);
 	x.in[RIGHT] = open_in(x.name[RIGHT]);
-	sp_keytab_init(&x.tab);
+	sp_join_init(&x.join, x.all, x.emit, x.name[LEFT], x.name[RIGHT]);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	sp_pmap_run(&ops, &x, jobs, 4 * (size_t)jobs + 4);
-	sp_keytab_free(&x.tab);
+	sp_join_free(&x.join);
 	for (int s = LEFT; s <= RIGHT; s++)
 		if (x.in[s] != stdin)
 			fclose(x.in[s]);
 	free(x.buf);
 	free(x.filters);
 	fprintf(stderr, "sp-diff: %lu added, %lu removed, %lu modified, %lu unchanged\n",
-	    x.count[ADDED], x.count[REMOVED], x.count[MODIFIED], x.count[UNCHANGED]);
+	    x.join.count[SP_ADDED], x.join.count[SP_REMOVED], x.join.count[SP_MODIFIED],
+	    x.join.count[SP_UNCHANGED]);
 	sp_finish_stdout();
-	return x.count[ADDED] || x.count[REMOVED] || x.count[MODIFIED] ? SP_EX_DIFF : 0;
+	return x.join.count[SP_ADDED] || x.join.count[SP_REMOVED] || x.join.count[SP_MODIFIED] ?
+	    SP_EX_DIFF : 0;
 }

@@ -70,6 +70,8 @@ sp_record_matches(json_t *rec, const char *glob)
 	src = json_string_value(json_object_get(d, "source_id"));
 	slug = json_string_value(json_object_get(d, "slug"));
 	if (m(glob, json_string_value(json_object_get(rec, "table"))) ||
+	    (!strcmp(json_string_value(json_object_get(rec, "table")) ?: "", "agent_skills") &&
+		m(glob, "skills")) ||
 	    m(glob, json_string_value(json_object_get(d, "skill_id"))) || m(glob, src) ||
 	    m(glob, json_string_value(json_object_get(d, "file_path"))))
 		return 1;

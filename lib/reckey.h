@@ -17,8 +17,9 @@
 int sp_record_keyhash(json_t *rec, char **key, size_t *keylen, char hex[SP_HEXLEN],
     const char **why);
 
-/* True when glob matches rec: a file record's path; a row's table,
- * skill_id, source_id, "source_id/slug" or file_path. */
+/* True when glob matches rec: a file record's path; a row's table (and
+ * "skills" for agent_skills), skill_id, source_id, "source_id/slug" or
+ * file_path. */
 int sp_record_matches(json_t *rec, const char *glob);
 
 #endif

@@ -174,3 +174,12 @@ PY
 	diff got want
 	[ "$(grep -c . want)" -gt 1000 ]
 }
+
+@test "sp-diff --filter skills selects agent_skills rows by table alias" {
+	sp-scan skills services/skills >sk
+	cat sk disk >both
+	jq -c 'if .table == "agent_skills" then .data.name = "x" else . end' both >both2
+	run --separate-stderr sp-diff --filter skills both2 both
+	[ "$status" -eq 1 ]
+	assert_equal "$stderr" "sp-diff: 0 added, 0 removed, 3 modified, 0 unchanged"
+}
