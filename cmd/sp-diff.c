@@ -1,6 +1,7 @@
 /* sp-diff - compare two record streams by key, like diff(1) for records. */
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,9 @@ main(int argc, char **argv)
 	int c, jobs = sp_ncpu();
 
 	sp_setprog(argv[0]);
+	/* Dying (bad input) while workers hash must not run OpenSSL's exit-time
+	 * cleanup under them. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	x.filters = sp_calloc((size_t)argc, sizeof *x.filters);
 	while ((c = getopt_long(argc, argv, "hae:f:j:", lopts, NULL)) != -1) {
 		switch (c) {
