@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # local.sh - sp-diff of 1,000,000 vs 1,000,000 row records against
 # LC_ALL=C sort of the same two inputs; sp-scan content over 10,000
 # generated markdown files. Targets: sp-diff within 1.5x of sort's time
 # with peak RSS <= 1 GiB; sp-scan >= 5,000 files/s.
 set -euo pipefail
+# shellcheck source=tests/bench/lib.sh
 . tests/bench/lib.sh
 
 w=$BENCH_WORK/local
