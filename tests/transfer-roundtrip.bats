@@ -6,21 +6,24 @@
 load helper
 load lib/transfer
 
-setup_file() {
+# What these tests need besides sp-upload and sp-download.
+missing() {
+	local t
 	for t in sp-cloudd sp-pack sp-unpack; do
-		command -v "$t" >/dev/null || skip "$t is not built yet"
+		command -v "$t" >/dev/null || { echo "$t"; return; }
 	done
-	sp_env_up
+}
+
+setup_file() {
+	[ -n "$(missing)" ] || sp_env_up
 }
 
 teardown_file() {
-	sp_env_down
+	[ -n "$(missing)" ] || sp_env_down
 }
 
 setup() {
-	for t in sp-cloudd sp-pack sp-unpack; do
-		command -v "$t" >/dev/null || skip "$t is not built yet"
-	done
+	[ -z "$(missing)" ] || skip "$(missing) is not built"
 	cd "$BATS_TEST_TMPDIR" || return 1
 }
 
