@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dbdoc.h"
 #include "err.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -133,11 +134,50 @@ manifest(struct sp_http *h, int missing_ok)
 	sp_http_resp_free(&rs);
 }
 
+/* Sink: the spool file; a retry starts it over. */
+static int
+spool_write(void *arg, const void *p, size_t n)
+{
+	return sp_write_all(*(int *)arg, p, n);
+}
+
+static int
+spool_reset(void *arg)
+{
+	int fd = *(int *)arg;
+
+	return ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
+}
+
 static void
 database(struct sp_http *h)
 {
-	(void)h;
-	sp_die(SP_EX_SOFTWARE, "database: needs lib/dbdoc, not merged yet");
+	int fd = sp_http_spool(), code, more;
+	struct sp_http_sink sink = {spool_write, spool_reset, &fd};
+	struct sp_http_req rq = {.method = "GET", .path = "/database/export", .sink = &sink};
+	struct sp_http_resp rs;
+	struct sp_docr *rd;
+	char err[1024];
+	json_t *rec;
+	FILE *fp;
+
+	/* the whole document first, so that a failed transfer emits no row */
+	code = sp_http_do(h, &rq, &rs, err, sizeof err);
+	if (code)
+		sp_die(code, "%s", err);
+	if (lseek(fd, 0, SEEK_SET) != 0 || !(fp = fdopen(fd, "r")))
+		sp_die_errno(SP_EX_IOERR, "spool");
+	if (!(rd = sp_docr_new(sp_docr_read_file, fp)))
+		sp_die(SP_EX_SOFTWARE, "out of memory");
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	while ((more = sp_docr_next(rd, &rec, err, sizeof err)) == 1)
+		sp_emit(rec);
+	if (more)
+		sp_die(more == SP_EX_DATAERR ? SP_EX_UNAVAILABLE : more, "%s/database/export: %s (%s)",
+		    sp_http_base(h), err, sp_docr_where(rd));
+	sp_docr_free(rd);
+	fclose(fp);
+	sp_http_resp_free(&rs);
 }
 
 int

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dbdoc.h"
 #include "err.h"
+#include "fsutil.h"
 #include "hash.h"
 #include "http.h"
 #include "ndjson.h"
@@ -150,13 +152,75 @@ files(struct sp_http *h, const char *arg)
 	}
 }
 
+static int
+to_fd(void *arg, const char *buf, size_t n)
+{
+	return sp_write_all(*(int *)arg, buf, n);
+}
+
+/* The count n of answer, whether a number or absent. */
+static long long
+count(json_t *answer, const char *n)
+{
+	return json_integer_value(json_object_get(answer, n));
+}
+
 static void
 database(struct sp_http *h, const char *file)
 {
-	(void)h;
-	(void)file;
-	operation = "database_push";
-	sp_die(SP_EX_SOFTWARE, "database: needs lib/dbdoc, not merged yet");
+	struct sp_reader *in = sp_reader_open(file);
+	int fd = sp_http_spool(), code;
+	struct sp_docw *w = sp_docw_new(to_fd, &fd);
+	struct sp_http_body b;
+	struct sp_http_req rq = {.method = "POST", .path = "/database/import",
+	    .content_type = "application/json", .body = &b};
+	struct sp_http_resp rs;
+	json_t *rec, *answer, *r;
+	char err[1024];
+	long long rows = 0;
+	off_t size;
+
+	if (!w)
+		sp_die(SP_EX_SOFTWARE, "out of memory");
+	/* the document is built in the spool as the rows arrive */
+	while ((rec = sp_reader_next(in))) {
+		if (strcmp(sp_record_type(rec), "row"))
+			sp_reader_die(in, "expected a row record, not \"%s\"", sp_record_type(rec));
+		code = sp_docw_row(w, rec, err, sizeof err);
+		json_decref(rec);
+		if (code == SP_EX_DATAERR)
+			sp_reader_die(in, "%s", err);
+		if (code)
+			sp_die(code, "%s", err);
+		rows++;
+	}
+	sp_reader_close(in);
+	if ((code = sp_docw_finish(w, NULL, err, sizeof err)))
+		sp_die(code, "%s", err);
+	sp_docw_free(w);
+	if ((size = lseek(fd, 0, SEEK_END)) < 0)
+		sp_die_errno(SP_EX_IOERR, "spool");
+	sp_http_body_fd(&b, fd, size);
+	code = sp_http_do(h, &rq, &rs, err, sizeof err);
+	if (code)
+		fail(code, err);
+	answer = json_loadb(rs.body ? rs.body : "", rs.len, 0, NULL);
+	if (!json_is_object(answer)) {
+		snprintf(err, sizeof err, "POST %s/database/import: the answer is not a JSON object", sp_http_base(h));
+		fail(SP_EX_UNAVAILABLE, err);
+	}
+	r = sp_result_new(operation);
+	sp_result_add(r, "items_synced", count(answer, "created") + count(answer, "updated"));
+	sp_result_add(r, "items_skipped", count(answer, "unchanged"));
+	sp_result_add(r, "items_deleted", count(answer, "deleted"));
+	json_object_update(sp_result_details(r), answer);
+	json_object_set_new(sp_result_details(r), "rows_sent", json_integer(rows));
+	json_object_set_new(sp_result_details(r), "attempts", json_integer(rs.attempts));
+	sp_emit(r);
+	json_decref(answer);
+	sp_http_resp_free(&rs);
+	sp_http_body_done(&b);
+	close(fd);
 }
 
 /* A Docker reference part: printable, no spaces, no leading '-'. */

@@ -316,28 +316,36 @@ sp_http_body_fd(struct sp_http_body *b, int fd, long long size)
 	b->size = size;
 }
 
-void
-sp_http_body_stream(struct sp_http_body *b, FILE *in)
+int
+sp_http_spool(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char *tmpl;
+	int fd;
 
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		tmpl = sp_asprintf("%s/%s.sp-tmp.XXXXXX", dir, sp_prog);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+		free(tmpl);
+	}
+	if (fd < 0)
+		sp_die_errno(SP_EX_CANTCREAT, "cannot create a spool file in %s", dir);
+	return fd;
+}
+
+void
+sp_http_body_stream(struct sp_http_body *b, FILE *in)
+{
 	memset(b, 0, sizeof *b);
 	b->kind = BODY_STREAM;
 	b->in = in;
 	b->size = -1;
-	if (!dir || !*dir)
-		dir = "/tmp";
-	b->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (b->fd < 0) {
-		tmpl = sp_asprintf("%s/sp-upload.sp-tmp.XXXXXX", dir);
-		b->fd = mkostemp(tmpl, O_CLOEXEC);
-		if (b->fd >= 0)
-			unlink(tmpl);
-		free(tmpl);
-	}
-	if (b->fd < 0)
-		sp_die_errno(SP_EX_CANTCREAT, "cannot create a spool file in %s", dir);
+	b->fd = sp_http_spool();
 }
 
 void

@@ -117,6 +117,10 @@ void sp_http_body_fd(struct sp_http_body *b, int fd, long long size);
  * start. Dies 73 when no temporary file can be made. */
 void sp_http_body_stream(struct sp_http_body *b, FILE *in);
 
+/* An unlinked temporary file in $TMPDIR (default /tmp) for spooling, open
+ * for reading and writing. Dies 73 when none can be made. */
+int sp_http_spool(void);
+
 /* Compute the body's SHA-256 while sending it (sp_http_body_sha256). */
 void sp_http_body_hash(struct sp_http_body *b);
 
