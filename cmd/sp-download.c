@@ -149,34 +149,60 @@ spool_reset(void *arg)
 	return ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
 }
 
+/* Copy everything from fd to stdout. */
+static void
+copy_out(int fd)
+{
+	static char buf[1 << 16];
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		sp_die_errno(SP_EX_IOERR, "spool");
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			sp_die_errno(SP_EX_IOERR, "spool");
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;	/* sp_finish_stdout reports it */
+	}
+}
+
 static void
 database(struct sp_http *h)
 {
-	int fd = sp_http_spool(), code, more;
+	int fd = sp_http_spool(), out = sp_http_spool(), code, more;
 	struct sp_http_sink sink = {spool_write, spool_reset, &fd};
 	struct sp_http_req rq = {.method = "GET", .path = "/database/export", .sink = &sink};
 	struct sp_http_resp rs;
 	struct sp_docr *rd;
 	char err[1024];
 	json_t *rec;
-	FILE *fp;
+	FILE *fp, *rows;
 
-	/* the whole document first, so that a failed transfer emits no row */
+	/* the whole document first, then every row into a second spool: a
+	 * failed transfer or a malformed document writes no row at all */
 	code = sp_http_do(h, &rq, &rs, err, sizeof err);
 	if (code)
 		sp_die(code, "%s", err);
-	if (lseek(fd, 0, SEEK_SET) != 0 || !(fp = fdopen(fd, "r")))
+	if (lseek(fd, 0, SEEK_SET) != 0 || !(fp = fdopen(fd, "r")) || !(rows = fdopen(dup(out), "w")))
 		sp_die_errno(SP_EX_IOERR, "spool");
 	if (!(rd = sp_docr_new(sp_docr_read_file, fp)))
 		sp_die(SP_EX_SOFTWARE, "out of memory");
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	while ((more = sp_docr_next(rd, &rec, err, sizeof err)) == 1)
-		sp_emit(rec);
+	setvbuf(rows, NULL, _IOFBF, 1 << 16);
+	while ((more = sp_docr_next(rd, &rec, err, sizeof err)) == 1) {
+		sp_write_record(rows, rec);
+		json_decref(rec);
+	}
 	if (more)
 		sp_die(more == SP_EX_DATAERR ? SP_EX_UNAVAILABLE : more, "%s/database/export: %s (%s)",
 		    sp_http_base(h), err, sp_docr_where(rd));
+	if (fclose(rows) != 0)
+		sp_die_errno(SP_EX_IOERR, "spool");
+	copy_out(out);
 	sp_docr_free(rd);
 	fclose(fp);
+	close(out);
 	sp_http_resp_free(&rs);
 }
 

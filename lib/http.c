@@ -1082,6 +1082,19 @@ sp_http_resp_free(struct sp_http_resp *rs)
 }
 
 int
+sp_http_answer(struct sp_http *h, const char *method, const char *path,
+    const struct sp_http_resp *rs, json_t **answer, char *err, size_t errlen)
+{
+	*answer = rs->len ? json_loadb(rs->body, rs->len, 0, NULL) : json_object();
+	if (json_is_object(*answer))
+		return 0;
+	json_decref(*answer);
+	*answer = NULL;
+	return fail(err, errlen, SP_EX_UNAVAILABLE, "%s %s%s: the answer is not a JSON object",
+	    method, h->shown, path);
+}
+
+int
 sp_http_json(struct sp_http *h, const char *method, const char *path, json_t *body,
     json_t **answer, char *err, size_t errlen)
 {
@@ -1100,16 +1113,8 @@ sp_http_json(struct sp_http *h, const char *method, const char *path, json_t *bo
 		rq.body = &b;
 	}
 	code = sp_http_do(h, &rq, &rs, err, errlen);
-	if (code == 0) {
-		json_error_t e;
-		*answer = rs.len ? json_loadb(rs.body, rs.len, 0, &e) : json_object();
-		if (!json_is_object(*answer)) {
-			json_decref(*answer);
-			*answer = NULL;
-			code = fail(err, errlen, SP_EX_UNAVAILABLE, "%s %s%s: the answer is not a JSON object",
-			    method, h->shown, path);
-		}
-	}
+	if (code == 0)
+		code = sp_http_answer(h, method, path, &rs, answer, err, errlen);
 	sp_http_resp_free(&rs);
 	free(s);
 	return code;

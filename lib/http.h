@@ -172,6 +172,11 @@ int sp_http_do(struct sp_http *h, const struct sp_http_req *rq,
 /* Free what sp_http_do put in rs. */
 void sp_http_resp_free(struct sp_http_resp *rs);
 
+/* Parse the body collected in rs (by method on path) as a JSON object into
+ * *answer (caller decrefs): 0, or 69 with a message when it is not one. */
+int sp_http_answer(struct sp_http *h, const char *method, const char *path,
+    const struct sp_http_resp *rs, json_t **answer, char *err, size_t errlen);
+
 /* Send body (NULL: none) as JSON with method to path and parse the answer,
  * a JSON object, into *answer (caller decrefs). Returns as sp_http_do;
  * an answer that is not a JSON object fails with 69. */

@@ -138,3 +138,48 @@ PY
 	[ "$status" -eq 77 ]
 	[[ "$stderr" == *"403"* ]]
 }
+
+# dump CONNINFO: every row of every table as sorted row_to_json lines.
+dump() {
+	local t
+	for t in agents users agent_skills contexts content; do
+		psql -X -q -At -d "$1" -c "select '$t ' || row_to_json(x)::text from $t x order by id"
+	done
+}
+
+@test "database: local -> cloud -> a fresh local database, every row identical" {
+	psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" <<'SQL'
+insert into agents (id, name, description, system_prompt, metadata) values
+ ('a0000000-0000-4000-8000-000000000001', 'writer', 'd', E'line1\nline2 \u00e9\u65e5', '{"nested":{"a":[1,2,{"b":null}]},"t":true}'),
+ ('a0000000-0000-4000-8000-000000000002', 'empty', null, null, null);
+insert into users (id, name, email, roles, email_verified) values
+ ('b0000000-0000-4000-8000-000000000001', 'ann', 'ann@x', '{}', true),
+ ('b0000000-0000-4000-8000-000000000002', 'bob', null, null, false),
+ ('b0000000-0000-4000-8000-000000000003', 'cy', 'cy@x', array['a b', 'c"d', ''], false);
+insert into agent_skills (id, skill_id, agent_id, name, instructions, tags, metadata, created_at) values
+ ('c0000000-0000-4000-8000-000000000001', 'sk1', 'a0000000-0000-4000-8000-000000000001', 'Skill',
+  repeat('x', 1048576), array['t1'], '{"after_reading_this":["a"]}', '2026-11-23T18:22:00.123456+05:30');
+insert into contexts (id, user_id, name) values
+ ('d0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000001', 'ctx');
+insert into content (id, source_id, slug, title, body, published_at, public) values
+ ('e0000000-0000-4000-8000-000000000001', 'blog', 'hello', 'Hello', E'# Hi\n\ttab', '1999-12-31T23:59:59Z', false);
+SQL
+	xrun bash -c 'set -o pipefail; sp-dbexport | sp-upload database'
+	assert_success
+	[ "$(jq -r .success <<<"$output")" = true ]
+	[ "$(jq -r .details.rows_sent <<<"$output")" -eq 8 ]
+	psql -X -q -d "$DATABASE_URL" -c "create database fresh_$$" >/dev/null
+	fresh=${DATABASE_URL/dbname=local/dbname=fresh_$$}
+	DATABASE_URL=$fresh sp-dbimport --init >/dev/null
+	xrun bash -c "set -o pipefail; sp-download database | DATABASE_URL='$fresh' sp-dbimport"
+	assert_success
+	[ "$(jq -r .items_synced <<<"$output")" -eq 8 ]
+	diff <(dump "$DATABASE_URL") <(dump "$fresh")
+	[ "$(dump "$fresh" | wc -l)" -eq 8 ]
+	# pushing the same rows again changes nothing on the cloud side
+	xrun bash -c 'set -o pipefail; sp-dbexport | sp-upload database'
+	assert_success
+	[ "$(jq -r .items_synced <<<"$output")" -eq 0 ]
+	[ "$(jq -r .items_skipped <<<"$output")" -eq 8 ]
+	psql -X -q -d "$DATABASE_URL" -c "drop database fresh_$$" >/dev/null
+}
