@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "http.h"
 #include "ndjson.h"
+#include "path.h"
 #include "result.h"
 
 static const char usage[] =
@@ -89,7 +90,7 @@ files(struct sp_http *h, const char *output, const char *inm)
 		} else {
 			sp_atomic_commit(&o.at);
 			json_object_set_new(d, "unchanged", json_false());
-			json_object_set_new(d, "path", json_string(output));
+			sp_record_set_name(d, "path", output);
 			json_object_set_new(d, "size", json_integer(rs.bytes));
 			json_object_set_new(d, "sha256", json_string(hex));
 		}

@@ -218,9 +218,7 @@ R
 @test "database: stdin, and a retry sends the same document again" {
 	fault_up resetmid,ok
 	rows >rows.ndjson
-	for i in $(seq 1 3000); do
-		printf '{"type":"row","table":"users","data":{"id":"%08d-1111-4111-8111-111111111111","name":"u%d","email":"u%d@x"}}\n' "$i" "$i" "$i"
-	done >>rows.ndjson
+	seq 1 3000 | awk '{ printf "{\"type\":\"row\",\"table\":\"users\",\"data\":{\"id\":\"%08d-1111-4111-8111-111111111111\",\"name\":\"u%d\",\"email\":\"u%d@x\"}}\n", $1, $1, $1 }' >>rows.ndjson
 	xrun sp-upload --retry-delay 0.01 database <rows.ndjson
 	assert_success
 	[ "$(attempts)" -eq 2 ]
