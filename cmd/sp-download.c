@@ -1,5 +1,6 @@
 /* sp-download - GET the tenant's archive, manifest or database from the cloud API. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +8,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "dbdoc.h"
 #include "err.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -15,6 +15,7 @@
 #include "ndjson.h"
 #include "path.h"
 #include "result.h"
+#include "transfer.h"
 
 static const char usage[] =
     "usage: sp-download [OPTION]... files [-o FILE] [--if-none-match SHA256]\n"
@@ -34,22 +35,43 @@ static const char usage[] =
 
 enum { OPT_IF_NONE_MATCH = 1, OPT_MISSING_OK };
 
+#define OUTBUF (256 << 10)
+
 struct out {
 	int fd;			/* stdout, or -1 when writing to the atomic file */
 	struct sp_atomic at;
+	int hash;		/* hash what is written (for the result record) */
 	sp_sha256 sha;
+	char *buf;		/* stdout: curl hands out 16 KiB at a time */
+	size_t len;
 };
 
-/* Sink: append to the output and hash what was written. */
+static int
+out_flush(struct out *o)
+{
+	int rc = o->len ? sp_write_all(o->fd, o->buf, o->len) : 0;
+
+	o->len = 0;
+	return rc;
+}
+
+/* Sink: append to the output (hashing it when asked). */
 static int
 out_write(void *arg, const void *p, size_t n)
 {
 	struct out *o = arg;
 
-	sp_sha256_update(&o->sha, p, n);
-	if (o->fd >= 0)
+	if (o->hash)
+		sp_sha256_update(&o->sha, p, n);
+	if (o->fd < 0)
+		return fwrite(p, 1, n, o->at.fp) == n ? 0 : -1;
+	if (o->len + n > OUTBUF && out_flush(o) != 0)
+		return -1;
+	if (n >= OUTBUF)
 		return sp_write_all(o->fd, p, n);
-	return fwrite(p, 1, n, o->at.fp) == n ? 0 : -1;
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	return 0;
 }
 
 static void
@@ -68,10 +90,18 @@ files(struct sp_http *h, const char *output, const char *inm)
 	if (tofile) {
 		sp_atomic_open(&o.at, output, 0644);
 		o.fd = -1;
+		o.hash = 1;
+		sp_sha256_init(&o.sha);
+	} else {
+		o.buf = sp_malloc(OUTBUF);
+		fcntl(o.fd, F_SETPIPE_SZ, 1 << 20);	/* fewer wake-ups of the reader; may fail */
 	}
-	sp_sha256_init(&o.sha);
 	code = sp_http_do(h, &rq, &rs, err, sizeof err);
-	sp_sha256_final(&o.sha, hex);
+	if (!code && !tofile && out_flush(&o) != 0)
+		code = SP_EX_IOERR, snprintf(err, sizeof err, "stdout: %s", strerror(errno));
+	if (o.hash)
+		sp_sha256_final(&o.sha, hex);
+	free(o.buf);
 	if (code)
 		sp_die(code, "%s", err);
 	if (rs.status == 304 || tofile) {
@@ -150,60 +180,21 @@ spool_reset(void *arg)
 	return ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
 }
 
-/* Copy everything from fd to stdout. */
-static void
-copy_out(int fd)
-{
-	static char buf[1 << 16];
-	ssize_t n;
-
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		sp_die_errno(SP_EX_IOERR, "spool");
-	while ((n = read(fd, buf, sizeof buf)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			sp_die_errno(SP_EX_IOERR, "spool");
-		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-			break;	/* sp_finish_stdout reports it */
-	}
-}
-
 static void
 database(struct sp_http *h)
 {
-	int fd = sp_http_spool(), out = sp_http_spool(), code, more;
+	int fd = sp_http_spool(), code;
 	struct sp_http_sink sink = {spool_write, spool_reset, &fd};
 	struct sp_http_req rq = {.method = "GET", .path = "/database/export", .sink = &sink};
 	struct sp_http_resp rs;
-	struct sp_docr *rd;
 	char err[1024];
-	json_t *rec;
-	FILE *fp, *rows;
 
-	/* the whole document first, then every row into a second spool: a
-	 * failed transfer or a malformed document writes no row at all */
-	code = sp_http_do(h, &rq, &rs, err, sizeof err);
-	if (code)
+	/* the whole document first: a failed transfer writes no row */
+	if ((code = sp_http_do(h, &rq, &rs, err, sizeof err)))
 		sp_die(code, "%s", err);
-	if (lseek(fd, 0, SEEK_SET) != 0 || !(fp = fdopen(fd, "r")) || !(rows = fdopen(dup(out), "w")))
-		sp_die_errno(SP_EX_IOERR, "spool");
-	if (!(rd = sp_docr_new(sp_docr_read_file, fp)))
-		sp_die(SP_EX_SOFTWARE, "out of memory");
-	setvbuf(rows, NULL, _IOFBF, 1 << 16);
-	while ((more = sp_docr_next(rd, &rec, err, sizeof err)) == 1) {
-		sp_write_record(rows, rec);
-		json_decref(rec);
-	}
-	if (more)
-		sp_die(more == SP_EX_DATAERR ? SP_EX_UNAVAILABLE : more, "%s/database/export: %s (%s)",
-		    sp_http_base(h), err, sp_docr_where(rd));
-	if (fclose(rows) != 0)
-		sp_die_errno(SP_EX_IOERR, "spool");
-	copy_out(out);
-	sp_docr_free(rd);
-	fclose(fp);
-	close(out);
+	if ((code = sp_transfer_rows(fd, err, sizeof err)))
+		sp_die(code == SP_EX_DATAERR ? SP_EX_UNAVAILABLE : code, "%s/database/export: %s", sp_http_base(h), err);
+	close(fd);
 	sp_http_resp_free(&rs);
 }
 

@@ -16,7 +16,7 @@
 #include "ndjson.h"
 #include "path.h"
 #include "result.h"
-#include "upload.h"
+#include "transfer.h"
 
 static const char usage[] =
     "usage: sp-upload [OPTION]... files [ARCHIVE]\n"

@@ -1,4 +1,5 @@
-/* upload.c - what sp-upload sends: archives and DatabaseExport documents. */
+/* transfer.c - the payloads of sp-upload and sp-download: archives and
+ * DatabaseExport documents. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "path.h"
-#include "upload.h"
+#include "transfer.h"
 
 /* The archive record on in: exactly one, with a path (into *path). */
 static json_t *
@@ -104,4 +105,45 @@ sp_upload_document(struct sp_reader *in, int fd)
 		sp_die(code, "%s", err);
 	sp_docw_free(w);
 	return rows;
+}
+
+int
+sp_transfer_rows(int fd, char *err, size_t errlen)
+{
+	static char buf[1 << 16];
+	int out = sp_http_spool(), code;
+	struct sp_docr *rd;
+	FILE *doc, *rows;
+	json_t *rec;
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) != 0 || !(doc = fdopen(dup(fd), "r")) || !(rows = fdopen(dup(out), "w")))
+		sp_die_errno(SP_EX_IOERR, "spool");
+	if (!(rd = sp_docr_new(sp_docr_read_file, doc)))
+		sp_die(SP_EX_SOFTWARE, "out of memory");
+	setvbuf(rows, NULL, _IOFBF, 1 << 16);
+	while ((code = sp_docr_next(rd, &rec, err, errlen)) == 1) {
+		sp_write_record(rows, rec);
+		json_decref(rec);
+	}
+	if (code) {
+		size_t l = strlen(err);
+		snprintf(err + l, errlen - l, " (%s)", sp_docr_where(rd));
+	}
+	sp_docr_free(rd);
+	fclose(doc);
+	if (fclose(rows) != 0)
+		sp_die_errno(SP_EX_IOERR, "spool");
+	if (!code && lseek(out, 0, SEEK_SET) != 0)
+		sp_die_errno(SP_EX_IOERR, "spool");
+	while (!code && (n = read(out, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			sp_die_errno(SP_EX_IOERR, "spool");
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;	/* sp_finish_stdout reports it */
+	}
+	close(out);
+	return code;
 }

@@ -1,8 +1,9 @@
-/* upload.h - what sp-upload sends: an archive (a path, the archive record
- * of sp-pack, or the archive itself piped in) and the DatabaseExport
- * document built from row records. Client code: dies on bad input. */
-#ifndef SP_UPLOAD_H
-#define SP_UPLOAD_H
+/* transfer.h - the payloads of sp-upload and sp-download: the archive to
+ * send (a path, the archive record of sp-pack, or the archive itself piped
+ * in), the DatabaseExport document built from row records and split back
+ * into them. Client code: the upload side dies on bad input. */
+#ifndef SP_TRANSFER_H
+#define SP_TRANSFER_H
 
 #include <jansson.h>
 
@@ -23,5 +24,11 @@ json_t *sp_upload_archive(const char *arg, struct sp_http_body *b, int *fd, char
  * Dies 65 naming the line of a bad record (a non-row, an unknown table, a
  * table whose rows do not come together), 74 on a write error. */
 long long sp_upload_document(struct sp_reader *in, int fd);
+
+/* Write the rows of the DatabaseExport document in the file fd to stdout
+ * as row records, all or nothing: they go to a spool first, and only a
+ * complete, well-formed document is copied out. 0, or an exit status (65
+ * malformed, 74) with a message naming where. */
+int sp_transfer_rows(int fd, char *err, size_t errlen);
 
 #endif
