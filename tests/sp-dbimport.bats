@@ -105,8 +105,20 @@ agent_skills.agent_id: expected a UUID|{"type":"row","table":"agent_skills","dat
 malformed JSON|{"type":"row",
 expected a row or diff record|{"type":"file","path":"a"}
 EOF2
+	# far into a long input, with blank lines and CRLF endings on the way
+	{ skills_ndjson 3000; echo; skills_ndjson 6000 x | sed -n '3001,6000p' | sed 's/$/\r/'; } >long.ndjson
+	sed -i '4322s/"name":"skill [0-9]*"/"name":7/' long.ndjson
+	run sp-dbimport long.ndjson
+	[ "$status" -eq 65 ]
+	assert_output "sp-dbimport: long.ndjson:4322: agent_skills.name: expected a string"
 	run psqlq -c "select count(*) from agents"
 	assert_output 0
+	run psqlq -c "select count(*) from agent_skills"
+	assert_output 0
+	sed -i '4322d' long.ndjson
+	run sp-dbimport long.ndjson
+	assert_success
+	[ "$(jq .details.created <<<"$output")" -eq 5999 ]
 }
 
 @test "a constraint violation in the middle of the stream rolls back everything" {
