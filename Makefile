@@ -10,7 +10,7 @@ DESTDIR ?=
 CC ?= cc
 CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
-PKGS = jansson libcurl libpq yaml-0.1 libarchive openssl libmicrohttpd
+PKGS = jansson libcurl libpq yaml-0.1 libarchive openssl libmicrohttpd zlib
 
 # OUT lets `make asan` build a second, instrumented tree beside the normal one.
 OUT ?= .
@@ -20,7 +20,7 @@ override CPPFLAGS += -D_GNU_SOURCE -DSP_VERSION='"$(VERSION)"' -Ilib \
 override CFLAGS += -std=gnu11 -Wall -Wextra -pthread -MMD -MP
 LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread -lm
 
-TOOLS = sp-collect sp-manifest sp-dbexport sp-dbimport
+TOOLS = sp-collect sp-manifest sp-pack sp-unpack sp-dbexport sp-dbimport sp-upload sp-download sp-cloudd
 SCRIPTS = scripts/sp-env
 MAN1 = $(wildcard man/man1/*.1)
 MAN7 = $(wildcard man/man7/*.7)

@@ -80,15 +80,14 @@ sp_sha256_hex(const void *p, size_t n, char *hex)
 }
 
 long long
-sp_sha256_fd(int fd, void *buf, size_t bufsz, char *hex)
+sp_sha256_fd(int fd, long long size, void *buf, size_t bufsz, char *hex)
 {
 	long long total = 0;
 	sp_sha256 h;
 	ssize_t n;
 
-#ifdef POSIX_FADV_SEQUENTIAL
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
+	if (size < 0 || (size_t)size >= bufsz)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	sp_sha256_init(&h);
 	for (;;) {
 		n = read(fd, buf, bufsz);
@@ -105,6 +104,8 @@ sp_sha256_fd(int fd, void *buf, size_t bufsz, char *hex)
 		}
 		sp_sha256_update(&h, buf, (size_t)n);
 		total += n;
+		if (size >= 0 && (size_t)n < bufsz && total >= size)
+			break;	/* a regular file's short read: its end */
 	}
 	sp_sha256_final(&h, hex);
 	return total;

@@ -22,9 +22,11 @@ void sp_sha256_free(sp_sha256 *h);
 void sp_sha256_hex(const void *p, size_t n, char *hex);
 /* Hash everything readable from fd, reading through buf[0..bufsz) (use
  * SP_HASH_BUFSZ); returns the byte count, or -1 with errno set on a read
- * error. Thread-safe when each thread has its own buf. */
+ * error. Thread-safe when each thread has its own buf. size is the
+ * fstat size of a regular file (a short read then means its end, which
+ * saves a read per small file), or -1 for anything else. */
 #define SP_HASH_BUFSZ (1 << 20)
-long long sp_sha256_fd(int fd, void *buf, size_t bufsz, char *hex);
+long long sp_sha256_fd(int fd, long long size, void *buf, size_t bufsz, char *hex);
 /* True when s is 64 lowercase hex digits. */
 int sp_is_sha256(const char *s);
 

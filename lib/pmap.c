@@ -6,6 +6,8 @@
 #include "err.h"
 #include "pmap.h"
 
+#define BATCH 16	/* items queued before idle workers are woken */
+
 struct slot {
 	void *item;
 	int done;
@@ -18,6 +20,8 @@ struct pm {
 	size_t window;
 	size_t head, next, tail;	/* deliver < claim < fill, as counters */
 	int eof, quit;
+	int idle;		/* workers waiting for work */
+	int waiting;		/* the calling thread waits for the head item */
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
 };
@@ -30,8 +34,11 @@ worker(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (p->next == p->tail && !p->quit)
+		while (p->next == p->tail && !p->quit) {
+			p->idle++;
 			pthread_cond_wait(&p->work, &p->mu);
+			p->idle--;
+		}
 		if (p->next == p->tail)
 			break;
 		struct slot *s = &p->ring[p->next++ % p->window];
@@ -39,7 +46,8 @@ worker(void *arg)
 		p->ops->work(s->item, p->ctx, tls);
 		pthread_mutex_lock(&p->mu);
 		s->done = 1;
-		pthread_cond_broadcast(&p->done);
+		if (p->waiting)	/* wake the caller only when it is waiting */
+			pthread_cond_signal(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
 	if (p->ops->thread_end)
@@ -53,8 +61,13 @@ deliver(struct pm *p, int wait)
 {
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		while (wait && p->head < p->tail && !p->ring[p->head % p->window].done)
+		while (wait && p->head < p->tail && !p->ring[p->head % p->window].done) {
+			if (p->idle && p->next < p->tail)
+				pthread_cond_broadcast(&p->work);
+			p->waiting = 1;
 			pthread_cond_wait(&p->done, &p->mu);
+			p->waiting = 0;
+		}
 		if (p->head == p->tail || !p->ring[p->head % p->window].done) {
 			pthread_mutex_unlock(&p->mu);
 			return;
@@ -91,13 +104,19 @@ sp_pmap_run(const struct sp_pmap_ops *ops, void *ctx, int threads, size_t window
 			void *item = ops->produce(ctx);
 			if (!item) {
 				p.eof = 1;
+				pthread_mutex_lock(&p.mu);
+				pthread_cond_broadcast(&p.work);
+				pthread_mutex_unlock(&p.mu);
 			} else {
 				pthread_mutex_lock(&p.mu);
 				struct slot *s = &p.ring[p.tail % p.window];
 				s->item = item;
 				s->done = 0;
 				p.tail++;
-				pthread_cond_signal(&p.work);
+				/* Wake workers in batches: a wake-up per cheap item
+				 * costs more than the item. */
+				if (p.idle && (p.tail - p.next >= BATCH || p.tail - p.head == p.window))
+					pthread_cond_broadcast(&p.work);
 				pthread_mutex_unlock(&p.mu);
 			}
 			deliver(&p, 0);

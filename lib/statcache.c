@@ -1,13 +1,19 @@
-/* statcache.c - sp-manifest's stat cache, an NDJSON file sorted by path. */
+/* statcache.c - sp-manifest's stat cache, a text file sorted by path.
+ *
+ * Format: a first line "sp-statcache 1", then one line per file:
+ *   SHA256 SIZE MTIME_NS CTIME_NS INO PATH
+ * separated by single spaces, PATH last with "\\" written "\\\\" and a
+ * newline written "\\n", so any name fits on one line. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "err.h"
 #include "fsutil.h"
-#include "ndjson.h"
-#include "path.h"
 #include "statcache.h"
+
+#define MAGIC "sp-statcache 1\n"
 
 struct sp_statcache {
 	FILE *old;
@@ -15,10 +21,15 @@ struct sp_statcache {
 	unsigned long line;
 	char *buf;
 	size_t cap;
-	char *cur;		/* path of the entry read ahead, NULL at its end */
+	char *cur;		/* path of the entry read ahead (pathbuf), NULL at its end */
+	char *pathbuf;
+	size_t pathcap;
 	struct sp_centry ce;
 	char *last;		/* previous lookup, to notice unsorted input */
+	size_t lastcap;
 	int disabled;
+	int dirty;		/* the new cache differs from the old one */
+	unsigned long nold, nnew;
 	struct sp_atomic out;
 	long long now_ns;
 };
@@ -29,17 +40,46 @@ ts_ns(const struct timespec *t)
 	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
 }
 
-/* Read the next entry into c->cur/c->ce; at the end or on a bad line,
- * c->cur is NULL (a bad line abandons the old cache with a warning). */
+/* Copy s into *dst (growing it), undoing the path escapes; 0 or -1. */
+static int
+unescape(char **dst, size_t *cap, const char *s, size_t n)
+{
+	size_t i, o = 0;
+
+	if (*cap < n + 1)
+		*dst = sp_realloc(*dst, *cap = n + 1);
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '\\') {
+			if (++i == n)
+				return -1;
+			c = s[i] == 'n' ? '\n' : s[i] == '\\' ? '\\' : 0;
+			if (!c)
+				return -1;
+		}
+		(*dst)[o++] = c;
+	}
+	(*dst)[o] = '\0';
+	return 0;
+}
+
+static void
+abandon(struct sp_statcache *c, const char *why)
+{
+	sp_warn("%s:%lu: ignoring the stat cache: %s", c->name, c->line, why);
+	fclose(c->old);
+	c->old = NULL;
+	c->cur = NULL;
+	c->dirty = 1;
+}
+
+/* Read the next entry into c->cur/c->ce; NULL cur at the end. */
 static void
 advance(struct sp_statcache *c)
 {
-	const char *why = NULL;
-	char msg[256];
-	json_t *o;
+	char *p, *end;
 	ssize_t n;
 
-	free(c->cur);
 	c->cur = NULL;
 	if (!c->old)
 		return;
@@ -47,29 +87,33 @@ advance(struct sp_statcache *c)
 	if (n <= 0)
 		return;
 	c->line++;
-	o = sp_record_parse(c->buf, (size_t)n, msg, sizeof msg);
-	if (!o) {
-		why = msg;
-	} else {
-		const char *h = json_string_value(json_object_get(o, "sha256"));
-		c->cur = sp_record_path(o, &why);
-		c->ce.size = json_integer_value(json_object_get(o, "size"));
-		c->ce.mtime_ns = json_integer_value(json_object_get(o, "mtime_ns"));
-		c->ce.ctime_ns = json_integer_value(json_object_get(o, "ctime_ns"));
-		c->ce.ino = (unsigned long long)json_integer_value(json_object_get(o, "ino"));
-		if (c->cur && (!h || !sp_is_sha256(h)))
-			why = "bad sha256";
-		else if (c->cur)
-			memcpy(c->ce.sha256, h, SP_HEXLEN);
-		json_decref(o);
-	}
-	if (why) {
-		sp_warn("%s:%lu: ignoring the stat cache: %s", c->name, c->line, why);
-		free(c->cur);
-		c->cur = NULL;
-		fclose(c->old);
-		c->old = NULL;
-	}
+	if (c->buf[n - 1] != '\n')
+		return abandon(c, "truncated line");
+	c->buf[--n] = '\0';
+	p = c->buf;
+	if (n < 65 || p[64] != ' ')
+		return abandon(c, "malformed line");
+	memcpy(c->ce.sha256, p, 64);
+	c->ce.sha256[64] = '\0';
+	p += 65;
+	errno = 0;
+	c->ce.size = strtoll(p, &end, 10);
+	if (*end != ' ')
+		return abandon(c, "malformed line");
+	c->ce.mtime_ns = strtoll(end + 1, &end, 10);
+	if (*end != ' ')
+		return abandon(c, "malformed line");
+	c->ce.ctime_ns = strtoll(end + 1, &end, 10);
+	if (*end != ' ')
+		return abandon(c, "malformed line");
+	c->ce.ino = strtoull(end + 1, &end, 10);
+	if (*end != ' ' || errno || !sp_is_sha256(c->ce.sha256))
+		return abandon(c, "malformed line");
+	if (unescape(&c->pathbuf, &c->pathcap, end + 1, (size_t)(c->buf + n - end - 1)) != 0 ||
+	    !*c->pathbuf)
+		return abandon(c, "malformed path");
+	c->cur = c->pathbuf;
+	c->nold++;
 }
 
 struct sp_statcache *
@@ -80,7 +124,16 @@ sp_statcache_open(const char *path)
 
 	c->name = sp_strdup(path);
 	c->old = fopen(path, "r");
+	if (c->old) {
+		char head[sizeof MAGIC];
+		c->line = 1;
+		if (!fgets(head, sizeof head, c->old) || strcmp(head, MAGIC))
+			abandon(c, "not an sp stat cache");
+	} else {
+		c->dirty = 1;
+	}
 	sp_atomic_open(&c->out, path, 0644);
+	fputs(MAGIC, c->out.fp);
 	clock_gettime(CLOCK_REALTIME, &now);
 	c->now_ns = ts_ns(&now);
 	advance(c);
@@ -90,14 +143,18 @@ sp_statcache_open(const char *path)
 int
 sp_statcache_find(struct sp_statcache *c, const char *path, struct sp_centry *e)
 {
+	size_t n = strlen(path);
+
 	if (c->disabled)
 		return 0;
 	if (c->last && strcmp(path, c->last) <= 0) {
 		c->disabled = 1;
+		c->dirty = 1;
 		return 0;
 	}
-	free(c->last);
-	c->last = sp_strdup(path);
+	if (c->lastcap < n + 1)
+		c->last = sp_realloc(c->last, c->lastcap = n + 1);
+	memcpy(c->last, path, n + 1);
 	while (c->cur && strcmp(c->cur, path) < 0)
 		advance(c);
 	if (c->cur && !strcmp(c->cur, path)) {
@@ -115,32 +172,47 @@ sp_statcache_fresh(const struct sp_centry *e, const struct stat *st)
 }
 
 void
-sp_statcache_add(struct sp_statcache *c, const char *path, const struct stat *st, const char *hex)
+sp_statcache_add(struct sp_statcache *c, const char *path, const struct stat *st,
+    const char *hex, int hit)
 {
 	long long m = ts_ns(&st->st_mtim), ch = ts_ns(&st->st_ctim);
-	json_t *o;
+	const char *s;
+	FILE *fp = c->out.fp;
 
-	if (c->now_ns - (m > ch ? m : ch) < 1000000000LL)
+	if (c->now_ns - (m > ch ? m : ch) < 1000000000LL) {
+		c->dirty |= hit;
 		return;
-	o = json_object();
-	json_object_set_new(o, "type", json_string("stat"));
-	sp_record_set_path(o, path);
-	json_object_set_new(o, "size", json_integer((json_int_t)st->st_size));
-	json_object_set_new(o, "mtime_ns", json_integer(m));
-	json_object_set_new(o, "ctime_ns", json_integer(ch));
-	json_object_set_new(o, "ino", json_integer((json_int_t)st->st_ino));
-	json_object_set_new(o, "sha256", json_string(hex));
-	sp_write_record(c->out.fp, o);
-	json_decref(o);
+	}
+	if (!hit)
+		c->dirty = 1;
+	c->nnew++;
+	fprintf(fp, "%s %lld %lld %lld %llu ", hex, (long long)st->st_size, m, ch,
+	    (unsigned long long)st->st_ino);
+	for (s = path; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", fp);
+		else if (*s == '\n')
+			fputs("\\n", fp);
+		else
+			putc(*s, fp);
+	}
+	putc('\n', fp);
 }
 
 void
 sp_statcache_commit(struct sp_statcache *c)
 {
-	sp_atomic_commit(&c->out);
+	/* Count the old entries past the last lookup: files no longer listed
+	 * make the old cache stale too. */
+	while (c->cur)
+		advance(c);
+	if (c->dirty || c->nnew != c->nold)
+		sp_atomic_commit(&c->out);
+	else
+		sp_atomic_abort(&c->out);	/* unchanged: keep the old file, no fsync */
 	if (c->old)
 		fclose(c->old);
-	free(c->cur);
+	free(c->pathbuf);
 	free(c->last);
 	free(c->buf);
 	free(c->name);

@@ -27,12 +27,15 @@ int sp_statcache_find(struct sp_statcache *c, const char *path, struct sp_centry
 /* True when st (of the file just opened) matches the entry exactly. */
 int sp_statcache_fresh(const struct sp_centry *e, const struct stat *st);
 
-/* Remember path's hash for the new cache, unless the file changed less
- * than a second ago: then its timestamps cannot yet prove a later change,
- * so it is left out and hashed again next time. */
-void sp_statcache_add(struct sp_statcache *c, const char *path, const struct stat *st, const char *hex);
+/* Remember path's hash for the new cache (hit: it came from the cache),
+ * unless the file changed less than a second ago: then its timestamps
+ * cannot yet prove a later change, so it is left out and hashed again
+ * next time. Call in input order, once per hashed file. */
+void sp_statcache_add(struct sp_statcache *c, const char *path, const struct stat *st,
+    const char *hex, int hit);
 
-/* Replace the cache file with the new one atomically; frees c. */
+/* Replace the cache file with the new one atomically when anything
+ * changed (an unchanged cache is left alone, without a write); frees c. */
 void sp_statcache_commit(struct sp_statcache *c);
 
 #endif

@@ -156,7 +156,12 @@ expected() {
 	mkfile t/c cccc
 	sleep 1.1	# the cache trusts only files older than a second
 	sp-collect t | sp-manifest -C t --cache cache >first
-	[ "$(wc -l <cache)" -eq 3 ]
+	[ "$(head -1 cache)" = "sp-statcache 1" ]
+	[ "$(wc -l <cache)" -eq 4 ]
+	# an unchanged tree leaves the cache file alone (no rewrite, no fsync)
+	ino=$(stat -c %i cache)
+	sp-collect t | sp-manifest -C t --cache cache | cmp - first
+	[ "$(stat -c %i cache)" = "$ino" ]
 	# poison the cached hash of a and b: if it is used, it was not re-read
 	fake=$(printf '%064d' 0)
 	sed -i "s/$(sha256sum <t/a | cut -c1-64)/$fake/; s/$(sha256sum <t/b | cut -c1-64)/$fake/" cache
@@ -175,7 +180,7 @@ expected() {
 @test "sp-manifest --cache: a file changed within the last second is not trusted" {
 	mkfile t/a aaaa
 	sp-collect t | sp-manifest -C t --cache cache >/dev/null
-	[ ! -s cache ]
+	[ "$(cat cache)" = "sp-statcache 1" ]
 	printf 'AAAA' >t/a
 	run bash -c 'sp-collect t | sp-manifest -C t --cache cache | jq -r .sha256'
 	assert_output "$(sha256sum <t/a | cut -c1-64)"
@@ -186,7 +191,18 @@ expected() {
 	echo 'not json' >cache
 	run bash -c 'sp-collect t | sp-manifest -C t --cache cache 2>err | jq -r .sha256; cat err'
 	assert_line "$(sha256sum <t/a | cut -c1-64)"
-	assert_line --partial "cache:1: ignoring the stat cache"
+	assert_line --partial "cache:1: ignoring the stat cache: not an sp stat cache"
+}
+
+@test "sp-manifest --cache: names with newlines and backslashes survive the cache" {
+	mkfile t/$'new\nline' one
+	mkfile t/'back\\slash' two
+	sleep 1.1
+	sp-collect t | sp-manifest -C t --cache cache >first
+	[ "$(wc -l <cache)" -eq 3 ]
+	ino=$(stat -c %i cache)
+	sp-collect t | sp-manifest -C t --cache cache | cmp - first
+	[ "$(stat -c %i cache)" = "$ino" ]
 }
 
 @test "sp-manifest: a write error on stdout exits 74" {

@@ -1,0 +1,129 @@
+/* sp-cloudd - the cloud side of sp: the API of SPEC section 5 over
+ * PostgreSQL, and the administration of its tenants and tokens. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cloud.h"
+#include "cloud_admin.h"
+#include "err.h"
+#include "ndjson.h"
+
+static const char usage[] =
+    "usage: sp-cloudd [-q] [-l ADDR:PORT] [-d CONNINFO] [--deploy-hook PROGRAM] [OPTION]...\n"
+    "       sp-cloudd [-d CONNINFO] tenant add ID | tenant list | tenant delete ID\n"
+    "       sp-cloudd [-d CONNINFO] token add TENANT | token list [TENANT] | token revoke TOKEN_ID...\n"
+    "Serve the sp cloud API over PostgreSQL, or administer its tenants and tokens.\n"
+    "  -l, --listen ADDR:PORT     listen there (default 127.0.0.1:8787; port 0: any)\n"
+    "  -d, --database CONNINFO    state database (default $DATABASE_URL)\n"
+    "      --deploy-hook PROGRAM  run PROGRAM on deploy with IMAGE, TAG, TENANT set\n"
+    "      --deploy-timeout SEC   kill the hook after SEC seconds (default 600)\n"
+    "      --max-body SIZE        largest archive upload (default 1G)\n"
+    "      --max-json SIZE        largest database import document (default 256M)\n"
+    "      --max-tree SIZE        largest tree an archive may unpack to (default 16G)\n"
+    "      --work-dir DIR         spool and archive cache (default: private temp dir)\n"
+    "      --cache-size SIZE      archive cache bound (default 1G)\n"
+    "      --keep N               archive generations kept per tenant (default 2)\n"
+    "      --db-connections N     database connections (default 16)\n"
+    "      --max-connections N    concurrent HTTP connections (default 512)\n"
+    "  -q, --quiet                no access log\n"
+    "`tenant add` and `token add` print the new token alone on stdout, once.\n";
+
+enum {
+	O_HOOK = 256, O_HOOK_TIMEOUT, O_MAX_BODY, O_MAX_JSON, O_MAX_TREE, O_WORK, O_CACHE,
+	O_KEEP, O_DBCONN, O_MAXCONN,
+};
+
+static const struct option longopts[] = {
+	{"listen", required_argument, NULL, 'l'},
+	{"database", required_argument, NULL, 'd'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"deploy-hook", required_argument, NULL, O_HOOK},
+	{"deploy-timeout", required_argument, NULL, O_HOOK_TIMEOUT},
+	{"max-body", required_argument, NULL, O_MAX_BODY},
+	{"max-json", required_argument, NULL, O_MAX_JSON},
+	{"max-tree", required_argument, NULL, O_MAX_TREE},
+	{"work-dir", required_argument, NULL, O_WORK},
+	{"cache-size", required_argument, NULL, O_CACHE},
+	{"keep", required_argument, NULL, O_KEEP},
+	{"db-connections", required_argument, NULL, O_DBCONN},
+	{"max-connections", required_argument, NULL, O_MAXCONN},
+	SP_STD_LONGOPTS,
+	{NULL, 0, NULL, 0},
+};
+
+/* Serve until SIGINT or SIGTERM. */
+static int
+serve(const struct cloud_config *cfg)
+{
+	struct cloud_server *s;
+	char err[1024];
+	sigset_t set;
+	int sig, status;
+
+	/* the server's threads inherit this mask; only sigwait sees these */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (!(s = cloud_start(cfg, &status, err, sizeof err)))
+		sp_die(status, "%s", err);
+	sp_warn("listening on %s", cloud_url(s));
+	do {
+		sigwait(&set, &sig);
+	} while (sig == SIGHUP);
+	sp_warn("stopping (signal %d)", sig);
+	cloud_stop(s);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cloud_config cfg;
+	char err[1024];
+	int c, rc;
+
+	sp_setprog(argv[0]);
+	cloud_config_default(&cfg);
+	while ((c = getopt_long(argc, argv, "l:d:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': cfg.listen = optarg; break;
+		case 'd': cfg.conninfo = optarg; break;
+		case 'q': cfg.quiet = 1; break;
+		case O_HOOK: cfg.deploy_hook = optarg; break;
+		case O_HOOK_TIMEOUT:
+			cfg.deploy_timeout = (int)sp_parse_num("--deploy-timeout", optarg, 1, 86400);
+			break;
+		case O_MAX_BODY: cfg.max_body = sp_parse_size("--max-body", optarg); break;
+		case O_MAX_JSON: cfg.max_json = sp_parse_size("--max-json", optarg); break;
+		case O_MAX_TREE: cfg.max_tree = sp_parse_size("--max-tree", optarg); break;
+		case O_WORK: cfg.work_dir = optarg; break;
+		case O_CACHE: cfg.cache_size = sp_parse_size("--cache-size", optarg); break;
+		case O_KEEP: cfg.keep = (int)sp_parse_num("--keep", optarg, 1, 1000000); break;
+		case O_DBCONN: cfg.db_conns = (int)sp_parse_num("--db-connections", optarg, 1, 1000); break;
+		case O_MAXCONN:
+			cfg.max_conns = (int)sp_parse_num("--max-connections", optarg, 1, 100000);
+			break;
+		case 'h': sp_help(usage);
+		case 'V': sp_version();
+		default: sp_usage_die(usage, NULL);
+		}
+	}
+	if (optind == argc)
+		return serve(&cfg);
+	if (strcmp(argv[optind], "tenant") && strcmp(argv[optind], "token"))
+		sp_usage_die(usage, "unknown command: %s", argv[optind]);
+	rc = cloud_admin(cfg.conninfo, argc - optind, argv + optind, stdout, err, sizeof err);
+	if (rc == SP_EX_USAGE)
+		sp_usage_die(usage, "%s", err);
+	if (rc)
+		sp_die(rc, "%s", err);
+	sp_finish_stdout();
+	return 0;
+}

@@ -1,0 +1,206 @@
+/* sp-download - GET the tenant's archive, manifest or database from the cloud API. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "http.h"
+#include "ndjson.h"
+#include "result.h"
+
+static const char usage[] =
+    "usage: sp-download [OPTION]... files [-o FILE] [--if-none-match SHA256]\n"
+    "       sp-download [OPTION]... manifest [--missing-ok]\n"
+    "       sp-download [OPTION]... database\n"
+    "GET from the cloud API (SP_API_URL, SP_TENANT, SP_TOKEN or SP_TOKEN_FILE):\n"
+    "  files      the current archive (tar.gz) to FILE or stdout; with -o FILE,\n"
+    "             a result record on stdout\n"
+    "  manifest   the remote manifest as file records\n"
+    "  database   the DatabaseExport document as row records\n"
+    "  -o, --output FILE        write the archive to FILE (atomically)\n"
+    "  --if-none-match SHA256   skip the download when the remote manifest has\n"
+    "                           this SHA-256 (304): nothing is written and a result\n"
+    "                           record says unchanged\n"
+    "  --missing-ok             manifest: no archive yet is an empty manifest\n"
+    SP_HTTP_USAGE;
+
+enum { OPT_IF_NONE_MATCH = 1, OPT_MISSING_OK };
+
+struct out {
+	int fd;			/* stdout, or -1 when writing to the atomic file */
+	struct sp_atomic at;
+	sp_sha256 sha;
+};
+
+/* Sink: append to the output and hash what was written. */
+static int
+out_write(void *arg, const void *p, size_t n)
+{
+	struct out *o = arg;
+
+	sp_sha256_update(&o->sha, p, n);
+	if (o->fd >= 0)
+		return sp_write_all(o->fd, p, n);
+	return fwrite(p, 1, n, o->at.fp) == n ? 0 : -1;
+}
+
+static void
+files(struct sp_http *h, const char *output, const char *inm)
+{
+	struct out o = {.fd = STDOUT_FILENO};
+	struct sp_http_sink sink = {out_write, NULL, &o};
+	struct sp_http_req rq = {.method = "GET", .path = "/files", .if_none_match = inm, .sink = &sink};
+	struct sp_http_resp rs;
+	char err[1024], hex[SP_HEXLEN];
+	int code, tofile = output && strcmp(output, "-");
+	json_t *r, *d;
+
+	if (!tofile && isatty(STDOUT_FILENO))
+		sp_usage_die(usage, "refusing to write an archive to a terminal (use -o FILE)");
+	if (tofile) {
+		sp_atomic_open(&o.at, output, 0644);
+		o.fd = -1;
+	}
+	sp_sha256_init(&o.sha);
+	code = sp_http_do(h, &rq, &rs, err, sizeof err);
+	sp_sha256_final(&o.sha, hex);
+	if (code)
+		sp_die(code, "%s", err);
+	if (rs.status == 304 || tofile) {
+		r = sp_result_new("files_pull");
+		d = sp_result_details(r);
+		json_object_set_new(d, "status", json_integer(rs.status));
+		if (rs.etag)
+			json_object_set_new(d, "manifest_sha256", json_string(rs.etag));
+		else if (inm && rs.status == 304)
+			json_object_set_new(d, "manifest_sha256", json_string(inm));
+		json_object_set_new(d, "attempts", json_integer(rs.attempts));
+		if (rs.status == 304) {
+			json_object_set_new(d, "unchanged", json_true());
+			if (tofile)
+				sp_atomic_abort(&o.at);
+		} else {
+			sp_atomic_commit(&o.at);
+			json_object_set_new(d, "unchanged", json_false());
+			json_object_set_new(d, "path", json_string(output));
+			json_object_set_new(d, "size", json_integer(rs.bytes));
+			json_object_set_new(d, "sha256", json_string(hex));
+		}
+		sp_emit(r);
+	}
+	sp_http_resp_free(&rs);
+}
+
+static void
+manifest(struct sp_http *h, int missing_ok)
+{
+	struct sp_http_req rq = {.method = "GET", .path = "/files/manifest"};
+	struct sp_http_resp rs;
+	char err[1024];
+	json_t *m, *list, *f, *rec;
+	json_error_t je;
+	size_t i;
+	int code;
+
+	code = sp_http_do(h, &rq, &rs, err, sizeof err);
+	if (code && missing_ok && rs.status == 404) {
+		sp_http_resp_free(&rs);
+		return;
+	}
+	if (code)
+		sp_die(code, "%s", err);
+	m = json_loadb(rs.body ? rs.body : "", rs.len, 0, &je);
+	list = json_object_get(m, "files");
+	if (!json_is_array(list))
+		sp_die(SP_EX_UNAVAILABLE, "%s/files/manifest: the answer is not a manifest (%s)",
+		    sp_http_base(h), m ? "no \"files\" array" : je.text);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	json_array_foreach(list, i, f) {
+		if (!json_is_object(f) || !json_is_string(json_object_get(f, "path")))
+			sp_die(SP_EX_UNAVAILABLE, "%s/files/manifest: entry %zu is not a file", sp_http_base(h), i);
+		rec = json_pack("{s:s}", "type", "file");
+		json_object_update(rec, f);
+		json_object_set_new(rec, "type", json_string("file"));
+		sp_emit(rec);
+	}
+	json_decref(m);
+	sp_http_resp_free(&rs);
+}
+
+static void
+database(struct sp_http *h)
+{
+	(void)h;
+	sp_die(SP_EX_SOFTWARE, "database: needs lib/dbdoc, not merged yet");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"if-none-match", required_argument, NULL, OPT_IF_NONE_MATCH},
+		{"missing-ok", no_argument, NULL, OPT_MISSING_OK},
+		SP_HTTP_LONGOPTS,
+		SP_STD_LONGOPTS,
+		{0},
+	};
+	struct sp_http_opts ho = {0};
+	const char *output = NULL, *inm = NULL, *kind;
+	int c, missing_ok = 0;
+	struct sp_http *h;
+
+	sp_setprog(argv[0]);
+	opterr = 0;	/* sp_http_bad_option never echoes an option's value */
+	while ((c = getopt_long(argc, argv, "ho:" SP_HTTP_SHORTOPTS, lopts, NULL)) != -1) {
+		if (sp_http_option(&ho, c, optarg))
+			continue;
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_IF_NONE_MATCH:
+			inm = optarg;
+			break;
+		case OPT_MISSING_OK:
+			missing_ok = 1;
+			break;
+		case 'h':
+			sp_help(usage);
+		case 'V':
+			sp_version();
+		default:
+			sp_http_bad_option(usage, argv);
+		}
+	}
+	if (optind >= argc)
+		sp_usage_die(usage, "what to download: files, manifest or database");
+	kind = argv[optind++];
+	if (optind < argc)
+		sp_usage_die(usage, "too many arguments");
+	if (strcmp(kind, "files") && strcmp(kind, "manifest") && strcmp(kind, "database"))
+		sp_usage_die(usage, "unknown kind \"%s\" (files, manifest or database)", kind);
+	if ((output || inm) && strcmp(kind, "files"))
+		sp_usage_die(usage, "-o and --if-none-match are for files");
+	if (missing_ok && strcmp(kind, "manifest"))
+		sp_usage_die(usage, "--missing-ok is for manifest");
+	if (inm && !sp_is_sha256(inm))
+		sp_usage_die(usage, "--if-none-match: expected 64 lowercase hex digits");
+
+	h = sp_http_new(&ho);
+	if (!strcmp(kind, "files"))
+		files(h, output, inm);
+	else if (!strcmp(kind, "manifest"))
+		manifest(h, missing_ok);
+	else
+		database(h);
+	sp_http_free(h);
+	sp_finish_stdout();
+	return 0;
+}

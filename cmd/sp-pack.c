@@ -1,0 +1,248 @@
+/* sp-pack - write hashed file records' files into a reproducible tar.gz
+ * with .sp-manifest.json as its first entry. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "cli.h"
+#include "err.h"
+#include "fsutil.h"
+#include "manifest.h"
+#include "ndjson.h"
+#include "path.h"
+#include "pmap.h"
+
+static const char usage[] =
+    "usage: sp-pack -o FILE [-C DIR] [-l LEVEL] [-j N] [RECORDS]\n"
+    "Read hashed file records (RECORDS or stdin, from sp-manifest) and write\n"
+    "a tar.gz: .sp-manifest.json first, then each file in record order.\n"
+    "Each file is hashed again while packing; one that changed exits 65.\n"
+    "  -o FILE   the archive (\"-\": standard output, and no archive record)\n"
+    "  -C DIR    paths are relative to DIR (default .)\n"
+    "  -l LEVEL  gzip level 0-9 (default 6)\n"
+    "  -j N      compression threads (default: number of CPUs)\n";
+
+struct ent {
+	char *path, *link;
+	long long size, mtime;
+	unsigned mode;
+	char sha256[SP_HEXLEN];
+};
+
+static struct ent *ents;
+static size_t nents;
+
+/* Take one record: validate it and keep what packing needs. */
+static void
+take(struct sp_reader *in, json_t *rec, long long *maxtime)
+{
+	json_t *sz = json_object_get(rec, "size"), *mt = json_object_get(rec, "mtime");
+	const char *h = json_string_value(json_object_get(rec, "sha256"));
+	const char *ms = json_string_value(json_object_get(rec, "mode")), *why;
+	struct ent *e;
+
+	ents = sp_realloc(ents, (nents + 1) * sizeof *ents);
+	e = memset(&ents[nents++], 0, sizeof *e);
+	if (!(e->path = sp_record_path(rec, &why)))
+		sp_reader_die(in, "%s", why);
+	if (!sp_utf8_valid(e->path, strlen(e->path)))
+		sp_reader_die(in, "%s: name is not valid UTF-8; archives carry UTF-8 names only",
+		    json_string_value(json_object_get(rec, "path")));
+	if ((why = sp_path_unsafe(e->path, 1)))
+		sp_reader_die(in, "unsafe path: %s", why);
+	if (!strcmp(e->path, SP_MANIFEST_NAME))
+		sp_reader_die(in, "%s: the name is reserved for the manifest", e->path);
+	if (!h || !sp_is_sha256(h))
+		sp_reader_die(in, "%s: record has no valid \"sha256\" (run sp-manifest first)", e->path);
+	memcpy(e->sha256, h, SP_HEXLEN);
+	e->mtime = json_is_integer(mt) && json_integer_value(mt) > 0 ? json_integer_value(mt) : 0;
+	if (e->mtime > *maxtime)
+		*maxtime = e->mtime;
+	if (json_object_get(rec, "link") || json_object_get(rec, "link_b64")) {
+		if (!(e->link = sp_record_name(rec, "link", &why)))
+			sp_reader_die(in, "%s: %s", e->path, why);
+		if (!sp_utf8_valid(e->link, strlen(e->link)))
+			sp_reader_die(in, "%s: symlink target is not valid UTF-8", e->path);
+		if ((why = sp_link_unsafe(e->path, e->link)))
+			sp_reader_die(in, "%s: %s", e->path, why);
+		e->mode = 0777;
+		return;
+	}
+	if (!json_is_integer(sz) || json_integer_value(sz) < 0)
+		sp_reader_die(in, "%s: record has no valid \"size\"", e->path);
+	e->size = json_integer_value(sz);
+	e->mode = ms && strtoul(ms, NULL, 8) & 0111 ? 0755 : 0644;
+}
+
+/* The manifest text for ents, checked by the same parser sp-unpack uses. */
+static char *
+manifest(long long stamp, size_t *len, char *checksum)
+{
+	json_t *doc = json_object(), *files = json_array();
+	struct sp_manifest m;
+	char ts[32], why[512], *s;
+	sp_sha256 h;
+	size_t i;
+
+	sp_mchecksum_init(&h);
+	for (i = 0; i < nents; i++) {
+		struct ent *e = &ents[i];
+		json_t *f = json_object();
+		char mode[8];
+
+		snprintf(mode, sizeof mode, "%04o", e->mode);
+		json_object_set_new(f, "path", json_string(e->path));
+		json_object_set_new(f, "size", json_integer(e->size));
+		json_object_set_new(f, "mode", json_string(mode));
+		json_object_set_new(f, "sha256", json_string(e->sha256));
+		if (e->link)
+			json_object_set_new(f, "link", json_string(e->link));
+		json_array_append_new(files, f);
+		sp_mchecksum_add(&h, e->path, e->size, e->mode, e->sha256, e->link);
+	}
+	sp_sha256_final(&h, checksum);
+	sp_rfc3339(stamp, ts);
+	json_object_set_new(doc, "version", json_integer(1));
+	json_object_set_new(doc, "files", files);
+	json_object_set_new(doc, "timestamp", json_string(ts));
+	json_object_set_new(doc, "checksum", json_string(checksum));
+	s = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (!s)
+		sp_die(SP_EX_SOFTWARE, "cannot serialize the manifest");
+	*len = strlen(s);
+	if (sp_manifest_parse(s, *len, LLONG_MAX, &m, why, sizeof why) != 0)
+		sp_die(SP_EX_DATAERR, "cannot pack: %s", why);
+	sp_manifest_free(&m);
+	return s;
+}
+
+/* Append ents[i], re-reading it below rootfd; dies 65 if it changed. */
+static void
+pack_one(struct sp_awriter *w, int rootfd, const char *dir, struct ent *e)
+{
+	char err[1024], hex[SP_HEXLEN], *name = sp_path_join(dir, e->path);
+	struct stat st;
+	int fd, t;
+
+	if (e->link) {
+		char target[PATH_MAX + 1];
+		ssize_t n = -1;
+
+		fd = sp_open_beneath(rootfd, e->path, O_PATH | O_NOFOLLOW);
+		if (fd >= 0)
+			n = readlinkat(fd, "", target, sizeof target - 1);
+		if (fd < 0 || n < 0)
+			sp_die_errno(errno == EINVAL || errno == ELOOP ? SP_EX_DATAERR : sp_ex_for_errno(errno),
+			    "%s: cannot read the symlink", name);
+		close(fd);
+		target[n] = '\0';
+		if (strcmp(target, e->link))
+			sp_die(SP_EX_DATAERR, "%s: changed since sp-manifest ran (symlink target)", name);
+		if ((t = sp_awriter_link(w, e->path, e->link, e->mtime, err, sizeof err)))
+			sp_die(t, "%s", err);
+		free(name);
+		return;
+	}
+	fd = sp_open_beneath(rootfd, e->path, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		sp_die_errno(errno == ELOOP ? SP_EX_DATAERR : sp_ex_for_errno(errno), "%s", name);
+	if (fstat(fd, &st) != 0)
+		sp_die_errno(SP_EX_IOERR, "%s", name);
+	if (!S_ISREG(st.st_mode))
+		sp_die(SP_EX_DATAERR, "%s: not a regular file", name);
+	if (st.st_size != e->size)
+		sp_die(SP_EX_DATAERR, "%s: changed since sp-manifest ran (size %lld, record says %lld)",
+		    name, (long long)st.st_size, e->size);
+#ifdef POSIX_FADV_SEQUENTIAL
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+	if ((t = sp_awriter_file(w, e->path, e->mode, e->mtime, e->size, fd, name, hex, err, sizeof err)))
+		sp_die(t, "%s", err);
+	if (strcmp(hex, e->sha256))
+		sp_die(SP_EX_DATAERR, "%s: changed since sp-manifest ran (SHA-256 differs)", name);
+	close(fd);
+	free(name);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {SP_STD_LONGOPTS, {0}};
+	const char *out = NULL, *dir = ".", *sde;
+	struct sp_atomic at = {0};
+	struct sp_awriter *w;
+	struct sp_reader *in;
+	char checksum[SP_HEXLEN], hex[SP_HEXLEN], err[1024], *mtext;
+	long long stamp = 0, size;
+	int c, level = 6, jobs = sp_ncpu(), rootfd, fd, t;
+	size_t mlen, i;
+	json_t *rec;
+
+	sp_setprog(argv[0]);
+	while ((c = getopt_long(argc, argv, "ho:C:l:j:", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'C': dir = optarg; break;
+		case 'l': level = (int)sp_parse_num("-l", optarg, 0, 9); break;
+		case 'j': jobs = (int)sp_parse_num("-j", optarg, 1, 256); break;
+		case 'h': sp_help(usage);
+		case 'V': sp_version();
+		default: sp_usage_die(usage, NULL);
+		}
+	}
+	if (!out)
+		sp_usage_die(usage, "-o FILE is required");
+	if (argc - optind > 1)
+		sp_usage_die(usage, "too many arguments");
+
+	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		sp_die_errno(sp_ex_for_errno(errno), "%s", dir);
+	in = sp_reader_open(optind < argc ? argv[optind] : NULL);
+	while ((rec = sp_reader_next(in))) {
+		if (!strcmp(sp_record_type(rec), "file"))
+			take(in, rec, &stamp);
+		json_decref(rec);
+	}
+	sp_reader_close(in);
+	if ((sde = getenv("SOURCE_DATE_EPOCH")) && *sde)
+		stamp = sp_parse_num("SOURCE_DATE_EPOCH", sde, 0, 253402300799LL);
+	mtext = manifest(stamp, &mlen, checksum);
+
+	fd = strcmp(out, "-") ? fileno(sp_atomic_open(&at, out, 0644)) : STDOUT_FILENO;
+	w = sp_awriter_new(fd, level, jobs);
+	if ((t = sp_awriter_buf(w, SP_MANIFEST_NAME, 0644, stamp, mtext, mlen, err, sizeof err)))
+		sp_die(t, "%s", err);
+	for (i = 0; i < nents; i++)
+		pack_one(w, rootfd, dir, &ents[i]);
+	if ((t = sp_awriter_close(w, hex, &size, err, sizeof err)))
+		sp_die(t, "%s: %s", out, err);
+	close(rootfd);
+	free(mtext);
+	if (strcmp(out, "-")) {
+		sp_atomic_commit(&at);
+		rec = json_object();
+		json_object_set_new(rec, "type", json_string("archive"));
+		json_object_set_new(rec, "path", json_string(out));
+		json_object_set_new(rec, "size", json_integer(size));
+		json_object_set_new(rec, "sha256", json_string(hex));
+		json_object_set_new(rec, "manifest_sha256", json_string(checksum));
+		json_object_set_new(rec, "files", json_integer((json_int_t)nents));
+		sp_emit(rec);
+	}
+	for (i = 0; i < nents; i++) {
+		free(ents[i].path);
+		free(ents[i].link);
+	}
+	free(ents);
+	sp_finish_stdout();
+	return 0;
+}

@@ -1,0 +1,183 @@
+/* sp-unpack - verify an sp archive completely and install it into DIR in
+ * one atomic step. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "cli.h"
+#include "err.h"
+#include "fsutil.h"
+#include "ndjson.h"
+#include "path.h"
+#include "stage.h"
+
+static const char usage[] =
+    "usage: sp-unpack [-n] [--delete] [--max-size SIZE] [--sync] [ARCHIVE] DIR\n"
+    "Verify the tar.gz ARCHIVE (or stdin, or \"-\") against its manifest, refuse\n"
+    "anything unsafe, then make DIR the new tree in one atomic step. Writes a\n"
+    "file record per file installed.\n"
+    "  -n, --dry-run     verify everything, change nothing\n"
+    "      --delete      remove local files the archive does not list\n"
+    "      --max-size N  refuse archives larger than N bytes (K/M/G/T; default 4G)\n"
+    "      --sync        flush the new tree to disk before switching\n";
+
+struct removed {
+	char **v;
+	size_t n;
+	const char *dir;
+	int del;
+};
+
+static void
+on_removed(const char *path, int conflict, void *arg)
+{
+	struct removed *r = arg;
+
+	if (conflict && !r->del)
+		sp_warn("%s/%s: not kept: the archive has a file or directory in its place", r->dir, path);
+	r->v = sp_realloc(r->v, (r->n + 1) * sizeof *r->v);
+	r->v[r->n++] = sp_strdup(path);
+}
+
+/* Install (or with st NULL, only verify) every entry; returns 0 or an
+ * exit status with the message in err. */
+static int
+extract(struct sp_areader *ar, struct sp_stage *st, long long *mtimes, char *err, size_t errlen)
+{
+	const struct sp_manifest *m = sp_areader_manifest(ar);
+	struct sp_aentry e;
+	const void *p;
+	size_t n;
+	int t, fd;
+
+	while ((t = sp_areader_next(ar, &e, err, errlen)) == 0) {
+		if (e.file)
+			mtimes[e.file - m->v] = e.mtime;
+		if (!st)
+			continue;
+		switch (e.kind) {
+		case SP_AE_DIR:
+			sp_stage_mkdir(st, e.path);
+			break;
+		case SP_AE_LINK:
+			sp_stage_symlink(st, e.path, e.file->link, e.mtime);
+			break;
+		case SP_AE_FILE:
+			fd = sp_stage_file(st, e.path);
+			while ((t = sp_areader_data(ar, &p, &n, err, errlen)) == 0 && n > 0)
+				if (sp_write_all(fd, p, n) != 0)
+					sp_die_errno(SP_EX_IOERR, "%s: write", e.path);
+			if (t) {
+				close(fd);
+				return t;
+			}
+			sp_stage_file_done(st, fd, e.path, e.file->mode, e.mtime);
+			break;
+		}
+	}
+	return t < 0 ? 0 : t;
+}
+
+static void
+emit_installed(const struct sp_manifest *m, const long long *mtimes)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		const struct sp_mfile *f = &m->v[i];
+		json_t *rec = json_object();
+		char mode[8];
+
+		snprintf(mode, sizeof mode, "%04o", f->mode);
+		json_object_set_new(rec, "type", json_string("file"));
+		json_object_set_new(rec, "path", json_string(f->path));
+		json_object_set_new(rec, "size", json_integer(f->size));
+		json_object_set_new(rec, "mode", json_string(mode));
+		json_object_set_new(rec, "mtime", json_integer(mtimes[i]));
+		json_object_set_new(rec, "sha256", json_string(f->sha256));
+		if (f->link)
+			json_object_set_new(rec, "link", json_string(f->link));
+		sp_emit(rec);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"delete", no_argument, NULL, 'D'},
+		{"max-size", required_argument, NULL, 'M'},
+		{"sync", no_argument, NULL, 'S'},
+		SP_STD_LONGOPTS,
+		{0},
+	};
+	long long max_size = SP_ARCHIVE_MAX_DEFAULT, *mtimes;
+	struct removed rm = {0};
+	struct sp_areader *ar;
+	struct sp_stage *st = NULL;
+	const char *archive = "-", *dir;
+	int c, dry = 0, sync = 0, fd, t;
+	char err[1024];
+	size_t i;
+
+	sp_setprog(argv[0]);
+	while ((c = getopt_long(argc, argv, "hn", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': dry = 1; break;
+		case 'D': rm.del = 1; break;
+		case 'M': max_size = sp_parse_size("--max-size", optarg); break;
+		case 'S': sync = 1; break;
+		case 'h': sp_help(usage);
+		case 'V': sp_version();
+		default: sp_usage_die(usage, NULL);
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		sp_usage_die(usage, "expected [ARCHIVE] DIR");
+	if (argc - optind == 2)
+		archive = argv[optind++];
+	rm.dir = dir = argv[optind];
+	if (!*dir)
+		sp_usage_die(usage, "DIR is empty");
+
+	fd = strcmp(archive, "-") ? open(archive, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+	if (fd < 0)
+		sp_die_errno(sp_ex_for_errno(errno), "%s", archive);
+	if ((t = sp_areader_open(fd, max_size, &ar, err, sizeof err)))
+		sp_die(t, "%s", err);
+	mtimes = sp_calloc(sp_areader_manifest(ar)->n, sizeof *mtimes);
+	if (!dry)
+		st = sp_stage_new(dir);
+	if ((t = extract(ar, st, mtimes, err, sizeof err))) {
+		if (st)
+			sp_stage_abort(st);
+		sp_die(t, "%s", err);
+	}
+	sp_stage_keep(st, dir, sp_areader_manifest(ar), rm.del, on_removed, &rm);
+	if (st)
+		sp_stage_commit(st, sync);
+	if (fd != STDIN_FILENO)
+		close(fd);
+
+	emit_installed(sp_areader_manifest(ar), mtimes);
+	for (i = 0; i < rm.n; i++) {
+		json_t *rec = json_object();
+
+		json_object_set_new(rec, "type", json_string("file"));
+		sp_record_set_path(rec, rm.v[i]);
+		json_object_set_new(rec, "deleted", json_true());
+		sp_emit(rec);
+		free(rm.v[i]);
+	}
+	free(rm.v);
+	free(mtimes);
+	sp_areader_free(ar);
+	sp_finish_stdout();
+	return 0;
+}

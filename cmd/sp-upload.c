@@ -1,0 +1,265 @@
+/* sp-upload - POST an archive, the database or a deploy to the cloud API. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "hash.h"
+#include "http.h"
+#include "ndjson.h"
+#include "path.h"
+#include "result.h"
+
+static const char usage[] =
+    "usage: sp-upload [OPTION]... files [ARCHIVE]\n"
+    "       sp-upload [OPTION]... database [FILE]\n"
+    "       sp-upload [OPTION]... deploy IMAGE TAG\n"
+    "POST to the cloud API (SP_API_URL, SP_TENANT, SP_TOKEN or SP_TOKEN_FILE)\n"
+    "and write one result record:\n"
+    "  files      the tar.gz ARCHIVE; without it, stdin holds either the\n"
+    "             archive record of sp-pack -o FILE or the archive itself\n"
+    "  database   row records (FILE or stdin) as a DatabaseExport document\n"
+    "  deploy     ask the cloud to roll out IMAGE:TAG\n"
+    SP_HTTP_USAGE;
+
+static const char *operation = "files_push";
+
+/* Write a failed result record, then die with code and err. */
+static void __attribute__((noreturn))
+fail(int code, const char *err)
+{
+	json_t *r = sp_result_new(operation);
+
+	sp_result_error(r, "%s", err);
+	json_object_set_new(sp_result_details(r), "code", json_integer(code));
+	sp_write_record(stdout, r);
+	json_decref(r);
+	fflush(stdout);
+	sp_die(code, "%s", err);
+}
+
+/* The archive record on the reader: exactly one, with a path. */
+static json_t *
+archive_record(struct sp_reader *in, char **path)
+{
+	json_t *rec, *found = NULL;
+	const char *why;
+
+	while ((rec = sp_reader_next(in))) {
+		if (strcmp(sp_record_type(rec), "archive"))
+			sp_reader_die(in, "expected an archive record, not \"%s\"", sp_record_type(rec));
+		if (found)
+			sp_reader_die(in, "more than one archive record");
+		if (!(*path = sp_record_path(rec, &why)))
+			sp_reader_die(in, "%s", why);
+		found = rec;
+	}
+	if (!found)
+		sp_die(SP_EX_DATAERR, "%s: no archive record", in->name);
+	return found;
+}
+
+static void
+files(struct sp_http *h, const char *arg)
+{
+	struct sp_http_body b;
+	struct sp_http_req rq = {.method = "POST", .path = "/files", .content_type = "application/gzip", .body = &b};
+	struct sp_http_resp rs;
+	json_t *rec = NULL, *answer, *r, *d;
+	json_error_t je;
+	const char *want = NULL, *got;
+	char *path = NULL, err[1024];
+	int fd = -1, code, ch;
+	struct stat st;
+
+	if (!arg || !strcmp(arg, "-")) {
+		if (isatty(STDIN_FILENO))
+			sp_usage_die(usage, "no ARCHIVE given and stdin is a terminal");
+		ch = getc(stdin);
+		if (ch == EOF)
+			sp_die(SP_EX_NOINPUT, "<stdin>: no archive and no archive record");
+		ungetc(ch, stdin);
+		if (ch == 0x1f) {	/* gzip magic: the archive itself */
+			sp_http_body_stream(&b, stdin);
+			arg = NULL;
+		} else {
+			struct sp_reader *in = sp_reader_fdopen(stdin, "<stdin>");
+			rec = archive_record(in, &path);
+			sp_reader_close(in);
+			arg = path;
+		}
+	}
+	if (arg && (!path || strcmp(path, "-"))) {
+		if ((fd = open(arg, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0)
+			sp_die_errno(sp_ex_for_errno(errno), "%s", arg);
+		if (!S_ISREG(st.st_mode))
+			sp_die(SP_EX_NOINPUT, "%s: not a regular file", arg);
+		if (rec && json_is_integer(json_object_get(rec, "size")) &&
+		    json_integer_value(json_object_get(rec, "size")) != st.st_size)
+			sp_die(SP_EX_DATAERR, "%s: size differs from its archive record (changed since sp-pack?)", arg);
+		sp_http_body_fd(&b, fd, st.st_size);
+	} else if (arg) {
+		sp_die(SP_EX_DATAERR, "<stdin>: the archive record names stdout (\"-\"); pass the archive itself");
+	}
+	sp_http_body_hash(&b);
+	want = rec ? json_string_value(json_object_get(rec, "sha256")) : NULL;
+	code = sp_http_do(h, &rq, &rs, err, sizeof err);
+	if (code)
+		fail(code, err);
+	got = sp_http_body_sha256(&b);
+	answer = json_loadb(rs.body ? rs.body : "", rs.len, 0, &je);
+	if (!json_is_object(answer)) {
+		snprintf(err, sizeof err, "POST %s/files: the answer is not a JSON object", sp_http_base(h));
+		fail(SP_EX_UNAVAILABLE, err);
+	}
+	r = sp_result_new(operation);
+	d = sp_result_details(r);
+	json_object_update(d, answer);
+	json_object_set_new(d, "archive_size", json_integer(b.size >= 0 ? b.size : b.spooled));
+	if (got)
+		json_object_set_new(d, "archive_sha256", json_string(got));
+	json_object_set_new(d, "attempts", json_integer(rs.attempts));
+	if (json_is_integer(json_object_get(answer, "files_uploaded")))
+		sp_result_add(r, "items_synced", json_integer_value(json_object_get(answer, "files_uploaded")));
+	else if (rec && json_is_integer(json_object_get(rec, "files")))
+		sp_result_add(r, "items_synced", json_integer_value(json_object_get(rec, "files")));
+	code = 0;
+	if (want && got && strcmp(want, got)) {
+		snprintf(err, sizeof err, "%s: the bytes sent differ from the archive record's sha256 (changed since sp-pack?)", arg);
+		sp_result_error(r, "%s", err);
+		code = SP_EX_DATAERR;
+	}
+	sp_emit(r);
+	json_decref(answer);
+	json_decref(rec);
+	sp_http_resp_free(&rs);
+	sp_http_body_done(&b);
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	if (code) {
+		fflush(stdout);
+		sp_die(code, "%s", err);
+	}
+}
+
+static void
+database(struct sp_http *h, const char *file)
+{
+	(void)h;
+	(void)file;
+	operation = "database_push";
+	sp_die(SP_EX_SOFTWARE, "database: needs lib/dbdoc, not merged yet");
+}
+
+/* A Docker reference part: printable, no spaces, no leading '-'. */
+static int
+ref_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || *s == '-')
+		return 0;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static void
+deploy(struct sp_http *h, const char *image, const char *tag)
+{
+	json_t *body = json_pack("{s:s, s:s}", "image", image, "tag", tag), *answer, *r;
+	const char *status;
+	char err[1024];
+	int code;
+
+	code = sp_http_json(h, "POST", "/deploy", body, &answer, err, sizeof err);
+	json_decref(body);
+	if (code)
+		fail(code, err);
+	r = sp_result_new(operation);
+	json_object_update(sp_result_details(r), answer);
+	status = json_string_value(json_object_get(answer, "status"));
+	if (status && (!strcmp(status, "failed") || !strcmp(status, "error"))) {
+		snprintf(err, sizeof err, "deploy of %s:%s failed on the cloud side (status \"%s\")", image, tag, status);
+		sp_result_error(r, "%s", err);
+		code = SP_EX_SOFTWARE;
+	} else {
+		sp_result_add(r, "items_synced", 1);
+	}
+	sp_emit(r);
+	json_decref(answer);
+	if (code) {
+		fflush(stdout);
+		sp_die(code, "%s", err);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		SP_HTTP_LONGOPTS,
+		SP_STD_LONGOPTS,
+		{0},
+	};
+	struct sp_http_opts ho = {0};
+	struct sp_http *h;
+	const char *kind;
+	int c, nargs;
+
+	sp_setprog(argv[0]);
+	opterr = 0;	/* sp_http_bad_option never echoes an option's value */
+	while ((c = getopt_long(argc, argv, "h" SP_HTTP_SHORTOPTS, lopts, NULL)) != -1) {
+		if (sp_http_option(&ho, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			sp_help(usage);
+		case 'V':
+			sp_version();
+		default:
+			sp_http_bad_option(usage, argv);
+		}
+	}
+	if (optind >= argc)
+		sp_usage_die(usage, "what to upload: files, database or deploy");
+	kind = argv[optind++];
+	nargs = argc - optind;
+	if (!strcmp(kind, "files") || !strcmp(kind, "database")) {
+		if (nargs > 1)
+			sp_usage_die(usage, "too many arguments");
+	} else if (!strcmp(kind, "deploy")) {
+		if (nargs != 2)
+			sp_usage_die(usage, "deploy takes IMAGE and TAG");
+		if (!ref_ok(argv[optind], 255))
+			sp_usage_die(usage, "invalid image name");
+		if (!ref_ok(argv[optind + 1], 128))
+			sp_usage_die(usage, "invalid tag");
+	} else {
+		sp_usage_die(usage, "unknown kind \"%s\" (files, database or deploy)", kind);
+	}
+
+	if (!strcmp(kind, "database"))
+		operation = "database_push";
+	else if (!strcmp(kind, "deploy"))
+		operation = "deploy";
+	h = sp_http_new(&ho);
+	if (!strcmp(kind, "files"))
+		files(h, nargs ? argv[optind] : NULL);
+	else if (!strcmp(kind, "database"))
+		database(h, nargs ? argv[optind] : NULL);
+	else
+		deploy(h, argv[optind], argv[optind + 1]);
+	sp_http_free(h);
+	sp_finish_stdout();
+	return 0;
+}

@@ -1,0 +1,245 @@
+/* cloud_files.c - the files endpoints of sp-cloudd: push (verify, then
+ * store as the next generation), pull (ETag = manifest sha256, served from
+ * the archive cache), manifest. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "cloud_pg.h"
+#include "cloud_srv.h"
+#include "cloud_store.h"
+#include "err.h"
+#include "fsutil.h"
+
+
+#define MANIFEST_NAME ".sp-manifest.json"
+#define MANIFEST_MAX (256LL << 20)
+
+/* Read the bytes of the archive's first entry, which sp_archive_verify_fd
+ * has already proved to be the manifest. */
+static int
+read_manifest(int fd, char **buf, size_t *len, char *err, size_t errlen)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	la_int64_t size;
+	la_ssize_t n;
+	int rc = -1;
+
+	*buf = NULL;
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		snprintf(err, errlen, "%s", archive_error_string(a) ? archive_error_string(a) : "not an archive");
+		goto out;
+	}
+	size = archive_entry_size(e);
+	if (strcmp(archive_entry_pathname(e), MANIFEST_NAME) || size < 0 || size > MANIFEST_MAX) {
+		snprintf(err, errlen, "the first entry is not %s", MANIFEST_NAME);
+		goto out;
+	}
+	*buf = sp_malloc((size_t)size + 1);
+	n = archive_read_data(a, *buf, (size_t)size);
+	if (n != size) {
+		snprintf(err, errlen, "%s: %s", MANIFEST_NAME,
+		    n < 0 ? archive_error_string(a) : "short entry");
+		free(*buf);
+		*buf = NULL;
+		goto out;
+	}
+	(*buf)[size] = '\0';
+	*len = (size_t)size;
+	rc = 0;
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+void
+cloud_files_push(struct cloud_call *k)
+{
+	struct cs_archive a;
+	json_t *manifest = NULL, *files;
+	char err[1024];
+	PGconn *c;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	if (!k->body_size) {
+		cloud_reply_error(k, 400, "empty body: expected a tar.gz archive");
+		return;
+	}
+	rc = sp_archive_verify_fd(k->body_fd, k->srv->cfg.max_tree, &manifest, err, sizeof err);
+	if (rc == SP_EX_IOERR) {
+		cloud_reply_error(k, 500, "reading the upload: %s", err);
+		return;
+	}
+	if (rc != 0) {
+		cloud_reply_error(k, 400, "invalid archive: %s", err);
+		return;
+	}
+	if (lseek(k->body_fd, 0, SEEK_SET) < 0 ||
+	    read_manifest(k->body_fd, &a.manifest, &a.manifest_len, err, sizeof err) != 0) {
+		json_decref(manifest);
+		cloud_reply_error(k, 400, "invalid archive: %s", err);
+		return;
+	}
+	if (!manifest)
+		manifest = json_loadb(a.manifest, a.manifest_len, 0, NULL);
+	files = json_object_get(manifest, "files");
+	a.files = json_is_array(files) ? (int)json_array_size(files) : 0;
+	json_decref(manifest);
+	a.size = k->body_size;
+	memcpy(a.sha256, k->body_sha256, SP_HEXLEN);
+	sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
+	if (!(c = cloud_conn(k))) {
+		cs_archive_clear(&a);
+		return;
+	}
+	rc = cs_archive_store(c, k->tenant, k->body_fd, &a, k->srv->cfg.keep, err, sizeof err);
+	if (rc != CS_OK) {
+		cloud_reply_store(k, c, rc, err);
+	} else {
+		cloud_reply_json(k, 200, json_pack("{sisssIsssssI}", "files_uploaded", a.files,
+		    "manifest_sha256", a.manifest_sha256, "generation", (json_int_t)a.generation,
+		    "uploaded_at", a.uploaded_at, "sha256", a.sha256, "size", (json_int_t)a.size));
+		cloud_mcache_put(k->srv->mcache, a.manifest_sha256, a.manifest, a.manifest_len);
+		/* the spooled body is the archive: it seeds the cache */
+		cloud_cache_put(k->srv, k->body_path, a.sha256);
+		k->body_path = NULL;
+	}
+	cloud_conn_done(k, c);
+	cs_archive_clear(&a);
+}
+
+struct sink {
+	int fd;
+	sp_sha256 h;
+};
+
+static int
+to_file(void *arg, const void *p, size_t n)
+{
+	struct sink *s = arg;
+
+	sp_sha256_update(&s->h, p, n);
+	return sp_write_all(s->fd, p, n);
+}
+
+/* Copy archive a from the database into the cache and open it; -1 with
+ * err set when that fails or the archive changed on the way. */
+static int
+materialise(struct cloud_call *k, PGconn *c, const struct cs_archive *a, char *err, size_t errlen)
+{
+	struct sink s;
+	char *tmp, hex[SP_HEXLEN];
+	long long n;
+
+	s.fd = cloud_cache_tmp(k->srv, &tmp);
+	if (s.fd < 0) {
+		snprintf(err, errlen, "archive cache: %s", strerror(errno));
+		return -1;
+	}
+	sp_sha256_init(&s.h);
+	n = cs_archive_fetch(c, a->id, to_file, &s, err, errlen);
+	sp_sha256_final(&s.h, hex);
+	if (close(s.fd) != 0 && n >= 0) {
+		snprintf(err, errlen, "archive cache: %s", strerror(errno));
+		n = -1;
+	}
+	if (n >= 0 && (n != a->size || strcmp(hex, a->sha256))) {
+		snprintf(err, errlen, "archive %lld changed while being read", a->id);
+		n = -1;
+	}
+	if (n < 0) {
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	cloud_cache_put(k->srv, tmp, a->sha256);
+	return cloud_cache_open(k->srv, a->sha256, a->size);
+}
+
+void
+cloud_files_pull(struct cloud_call *k)
+{
+	struct cs_archive a;
+	char err[1024];
+	PGconn *c;
+	int rc, fd = -1, tries;
+
+	if (!(c = cloud_conn(k)))
+		return;
+	for (tries = 0; tries < 3 && fd < 0; tries++) {
+		rc = cs_archive_current(c, k->tenant, 0, &a, err, sizeof err);
+		if (rc != CS_OK) {
+			cloud_reply_store(k, c, rc, err);
+			cloud_conn_done(k, c);
+			return;
+		}
+		memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
+		snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
+		if (cloud_etag_match(k->if_none_match, k->etag)) {
+			k->status = 304;
+			cloud_conn_done(k, c);
+			return;
+		}
+		fd = cloud_cache_open(k->srv, a.sha256, a.size);
+		if (fd < 0)
+			fd = materialise(k, c, &a, err, sizeof err);
+		if (fd < 0 && cloud_pg_lost(c))
+			break;
+	}
+	if (fd < 0) {
+		cloud_reply_store(k, c, CS_ERR, err);
+	} else {
+		k->status = 200;
+		k->fd = fd;
+		k->fdsize = a.size;
+		k->ctype = "application/gzip";
+	}
+	cloud_conn_done(k, c);
+}
+
+void
+cloud_files_manifest(struct cloud_call *k)
+{
+	struct cs_archive a;
+	char err[1024];
+	PGconn *c;
+	int rc;
+
+	if (!(c = cloud_conn(k)))
+		return;
+	rc = cs_archive_current(c, k->tenant, 0, &a, err, sizeof err);
+	if (rc == CS_OK && !cloud_etag_match(k->if_none_match, a.manifest_sha256) &&
+	    cloud_mcache_get(k->srv->mcache, a.manifest_sha256, &a.manifest, &a.manifest_len) != 0) {
+		rc = cs_archive_current(c, k->tenant, 1, &a, err, sizeof err);
+		if (rc == CS_OK)
+			cloud_mcache_put(k->srv->mcache, a.manifest_sha256, a.manifest, a.manifest_len);
+	}
+	if (rc != CS_OK) {
+		cloud_reply_store(k, c, rc, err);
+		cloud_conn_done(k, c);
+		return;
+	}
+	cloud_conn_done(k, c);
+	memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
+	snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
+	if (cloud_etag_match(k->if_none_match, k->etag)) {
+		k->status = 304;
+	} else {
+		k->status = 200;
+		k->buf = a.manifest;
+		k->buflen = a.manifest_len;
+		k->ctype = "application/json";
+		a.manifest = NULL;
+	}
+	cs_archive_clear(&a);
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# sp-download: command line, outputs, conditional pulls and the manifest
+# (against tests/lib/faultd; the round trips through a real sp-cloudd are in
+# transfer-roundtrip.bats).
+
+load helper
+load lib/transfer
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	head -c 300000 /dev/urandom | gzip -1 >a.tgz
+	printf '%s\n' '{"version":1,"files":[{"path":"a.txt","size":1,"mode":"0644","sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"},{"path":"l","mode":"0777","size":0,"link":"a.txt","sha256":"0ac561fac838104e3f2e4ad107b4bee3e938bf15f2b15f009ccccd61a913f017","extra":{"k":1}},{"path":"bad\ufffdname","path_b64":"YmFk/25hbWU=","size":0,"mode":"0644","sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}],"timestamp":"2026-11-23T18:22:00Z"}' >m.json
+}
+
+@test "usage errors exit 2" {
+	xrun sp-download
+	[ "$status" -eq 2 ]
+	xrun sp-download tarball
+	[ "$status" -eq 2 ]
+	xrun sp-download manifest -o x
+	[ "$status" -eq 2 ]
+	xrun sp-download files --missing-ok
+	[ "$status" -eq 2 ]
+	xrun sp-download files --if-none-match abc
+	[ "$status" -eq 2 ]
+	xrun sp-download files extra
+	[ "$status" -eq 2 ]
+}
+
+@test "files: the archive to stdout, byte for byte, and nothing else" {
+	fault_up ok --serve /files=a.tgz
+	run sh -c 'sp-download files >out.tgz'
+	assert_success
+	cmp out.tgz a.tgz
+	[ "$(logf 1 path)" = /api/v1/cloud/tenants/t1/files ]
+}
+
+@test "files: refuses to write an archive to a terminal" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	fault_up ok --serve /files=a.tgz
+	run script -qec "sp-download files" /dev/null
+	[[ "$output" == *"refusing to write an archive to a terminal"* ]]
+	[ "$(attempts)" -eq 0 ]
+}
+
+@test "files -o FILE: written atomically, a result record on stdout" {
+	fault_up ok --serve /files=a.tgz
+	echo old >out.tgz
+	xrun sp-download files -o out.tgz
+	assert_success
+	cmp out.tgz a.tgz
+	r=$output
+	[ "$(jq -r .operation <<<"$r")" = files_pull ]
+	[ "$(jq -r .details.unchanged <<<"$r")" = false ]
+	[ "$(jq -r .details.size <<<"$r")" = "$(stat -c %s a.tgz)" ]
+	[ "$(jq -r .details.sha256 <<<"$r")" = "$(sha a.tgz)" ]
+	[ "$(jq -r .details.manifest_sha256 <<<"$r")" = "$(sha a.tgz)" ]	# faultd's ETag
+	[ "$(jq -r .details.path <<<"$r")" = out.tgz ]
+}
+
+@test "files -o FILE: a failed download leaves FILE as it was and no temporary file" {
+	fault_up resetmid --serve /files=a.tgz
+	echo old >out.tgz
+	xrun sp-download --retry-delay 0.01 --attempts 2 files -o out.tgz
+	[ "$status" -eq 75 ]
+	[ "$(cat out.tgz)" = old ]
+	[ "$(ls)" = "$(ls | grep -v sp-tmp)" ]
+}
+
+@test "--if-none-match: 304 writes nothing and says unchanged" {
+	fault_up ok --serve /files=a.tgz
+	echo old >out.tgz
+	xrun sp-download files -o out.tgz --if-none-match "$(sha a.tgz)"
+	assert_success
+	[ "$(cat out.tgz)" = old ]
+	[ "$(logf 1 if_none_match)" = "\"$(sha a.tgz)\"" ]
+	[ "$(jq -r .details.unchanged <<<"$output")" = true ]
+	[ "$(jq -r .details.status <<<"$output")" = 304 ]
+	[ "$(jq -r .success <<<"$output")" = true ]
+	# to stdout: only the result record
+	xrun sp-download files --if-none-match "$(sha a.tgz)"
+	assert_success
+	[ "$(jq -r .details.unchanged <<<"$output")" = true ]
+	# another sum: the archive comes
+	xrun sp-download files -o out.tgz --if-none-match "$(printf '%064d' 0)"
+	assert_success
+	cmp out.tgz a.tgz
+}
+
+@test "manifest: one file record per entry, every field kept" {
+	fault_up ok --serve /files/manifest=m.json
+	xrun sp-download manifest
+	assert_success
+	[ "$(wc -l <<<"$output")" -eq 3 ]
+	[ "$(jq -sc 'map(.type) | unique' <<<"$output")" = '["file"]' ]
+	[ "$(head -1 <<<"$output")" = '{"type":"file","path":"a.txt","size":1,"mode":"0644","sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}' ]
+	[ "$(sed -n 2p <<<"$output" | jq -c .extra)" = '{"k":1}' ]
+	[ "$(sed -n 2p <<<"$output" | jq -r .link)" = a.txt ]
+	[ "$(sed -n 3p <<<"$output" | recpaths | od -An -c | tr -s ' ')" = " b a d 377 n a m e \0" ]
+}
+
+@test "manifest: an answer that is not a manifest is 69" {
+	echo '{"version":1}' >m.json
+	fault_up ok --serve /files/manifest=m.json
+	xrun sp-download manifest
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"not a manifest"* ]]
+}
+
+@test "manifest: a failed write to stdout is 74" {
+	fault_up ok --serve /files/manifest=m.json
+	run sh -c 'sp-download manifest >/dev/full'
+	[ "$status" -eq 74 ]
+}
+
+@test "files: a reader that goes away ends sp-download by SIGPIPE, like any filter" {
+	head -c 3000000 /dev/urandom >big.tgz
+	fault_up ok --serve /files=big.tgz
+	run bash -c 'sp-download files | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}"'
+	[ "$output" = 141 ]
+}
+
+@test "files -o into a directory that does not exist: 73" {
+	fault_up ok --serve /files=a.tgz
+	xrun sp-download files -o nodir/out.tgz
+	[ "$status" -eq 73 ]
+}

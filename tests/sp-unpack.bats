@@ -1,0 +1,344 @@
+#!/usr/bin/env bats
+# sp-unpack: verification, refusals of hostile archives (built with python's
+# tarfile by tests/lib/mkarchive), atomic installation, --delete, -n.
+
+load helper
+
+# snapshot DIR: every name, type, mode, link target and content hash.
+snapshot() {
+	(cd "$1" && find . -printf '%p %y %m %l\n' | sort &&
+		find . -type f -print0 | sort -z | xargs -0r sha256sum)
+}
+
+# olddir DIR: a destination with local content that must survive refusals.
+olddir() {
+	mkfile "$1/keep.txt" "old contents"
+	mkfile "$1/sub/deep.txt" "deep"
+	ln -s keep.txt "$1/oldlink"
+}
+
+# refused SPEC MESSAGE: build the archive, unpack it over an existing tree,
+# expect exit 65, MESSAGE on stderr and the tree byte-for-byte as it was.
+refused() {
+	echo "$1" | mkarchive bad.tgz
+	rm -rf dest && olddir dest
+	snapshot dest >before
+	run --separate-stderr sp-unpack bad.tgz dest
+	[ "$status" -eq 65 ] || fail "status $status, stderr: $stderr"
+	[ -z "$output" ] || fail "wrote records: $output"
+	[[ "$stderr" == *"$2"* ]] || fail "expected \"$2\" in: $stderr"
+	snapshot dest >after
+	cmp before after
+	run ls -a
+	refute_output --partial ".sp-tmp."
+	# the verify-only mode refuses it the same way
+	run --separate-stderr sp-unpack -n bad.tgz dest
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"$2"* ]]
+}
+
+@test "sp-unpack: a python-made archive with a correct manifest installs, records per file" {
+	echo '{"entries":[{"type":"file","name":"a.txt","data":"hi\n"},
+		{"type":"file","name":"bin/run","data":"#!/bin/sh\n","mode":493},
+		{"type":"link","name":"l","target":"a.txt"},{"type":"dir","name":"empty/"}]}' | mkarchive ok.tgz
+	run sp-unpack ok.tgz out
+	assert_success
+	[ "$(cat out/a.txt)" = hi ]
+	[ "$(stat -c %a out/bin/run)" = 755 ]
+	[ "$(readlink out/l)" = a.txt ]
+	[ -d out/empty ]
+	assert_line --index 0 --partial '{"type":"file","path":"a.txt","size":3,"mode":"0644","mtime":1700000000,"sha256":"98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4"}'
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "sp-unpack: refuses an absolute path" {
+	refused '{"entries":[{"type":"file","name":"/tmp/evil","data":"x"}],"omit":["/tmp/evil"]}' \
+		"/tmp/evil: absolute path"
+}
+
+@test "sp-unpack: refuses .. components" {
+	refused '{"entries":[{"type":"file","name":"a/../../evil","data":"x"}],"omit":["a/../../evil"]}' \
+		'a/../../evil: ".." path component'
+}
+
+@test "sp-unpack: refuses hardlinks" {
+	refused '{"entries":[{"type":"file","name":"a","data":"x"},{"type":"hard","name":"b","target":"a"}]}' \
+		"b: hardlinks are refused"
+}
+
+@test "sp-unpack: refuses devices and FIFOs" {
+	refused '{"entries":[{"type":"chr","name":"null"}]}' "null: device files are refused"
+	refused '{"entries":[{"type":"blk","name":"sda"}]}' "sda: device files are refused"
+	refused '{"entries":[{"type":"fifo","name":"pipe"}]}' "pipe: FIFOs are refused"
+}
+
+@test "sp-unpack: refuses duplicate entries" {
+	refused '{"entries":[{"type":"file","name":"a","data":"x"},{"type":"file","name":"a","data":"x"}]}' \
+		"a: duplicate entry"
+}
+
+@test "sp-unpack: refuses symlinks pointing outside DIR" {
+	refused '{"entries":[{"type":"link","name":"up","target":"../outside"}]}' "up: symlink points outside the tree"
+	refused '{"entries":[{"type":"link","name":"abs","target":"/etc/passwd"}]}' "abs: symlink to an absolute path"
+	refused '{"entries":[{"type":"link","name":"d/s","target":".."},{"type":"link","name":"d/t","target":"s/../.."}]}' \
+		'd/t: symlink target has ".." after a name'
+}
+
+@test "sp-unpack: refuses entries written through a symlink" {
+	# listed in the manifest
+	refused '{"entries":[{"type":"link","name":"l","target":"sub"},{"type":"file","name":"l/x","data":"1"}]}' \
+		"l/x: would be written through the symlink l"
+	# not listed: refused before anything else is said about it
+	refused '{"entries":[{"type":"link","name":"l","target":"sub"},{"type":"file","name":"l/x","data":"1"}],"omit":["l/x"]}' \
+		"l/x: would be written through the symlink l"
+	# a directory entry below a symlink
+	refused '{"entries":[{"type":"link","name":"l","target":"sub"},{"type":"dir","name":"l/d/"}]}' \
+		"l/d/: would be written through the symlink l"
+}
+
+@test "sp-unpack: refuses names with control characters" {
+	refused '{"entries":[{"type":"file","name":"new\nline","data":"1"}],"omit":["new\nline"]}' \
+		"new?line: control character in name"
+	refused '{"entries":[{"type":"file","name":"tab\there","data":"1"}]}' \
+		"tab?here: control character in name"
+}
+
+@test "sp-unpack: refuses archives over --max-size" {
+	echo '{"entries":[{"type":"file","name":"big","data":"'"$(head -c 100000 /dev/zero | tr '\0' x)"'"}]}' | mkarchive big.tgz
+	run sp-unpack --max-size 50K big.tgz dest
+	assert_failure 65
+	assert_output --partial "over the size limit of 51200 bytes"
+	[ ! -e dest ]
+	run sp-unpack --max-size 1M big.tgz dest
+	assert_success
+}
+
+@test "sp-unpack: refuses truncated and corrupt gzip, and trailing garbage" {
+	refused '{"entries":[{"type":"file","name":"a","data":"some data"}],"truncate":12}' "truncated gzip data"
+	refused '{"entries":[{"type":"file","name":"a","data":"some data"}],"truncate":1}' "truncated gzip data"
+	refused '{"entries":[{"type":"file","name":"a","data":"some data"}],"flip":40}' "corrupt gzip data"
+	refused '{"entries":[{"type":"file","name":"a","data":"some data"}],"append":"junk"}' "trailing bytes after the gzip data"
+	refused '{"entries":[{"type":"file","name":"a","data":"x"}],"gzip":false}' "archive:"
+}
+
+@test "sp-unpack: refuses a missing, misplaced or lying manifest" {
+	refused '{"entries":[{"type":"file","name":"a","data":"x"}],"manifest":"none"}' \
+		"a: the first entry must be the manifest .sp-manifest.json"
+	refused '{"entries":[{"type":"file","name":"a","data":"x"}],"manifest":"last"}' \
+		"a: the first entry must be the manifest"
+	refused '{"entries":[{"type":"file","name":"a","data":"x"}],"omit":["a"]}' "a: not listed in the manifest"
+	refused '{"entries":[{"type":"file","name":"a","data":"x"}],"override":{"a":{"sha256":"'"$(printf y | sha256sum | cut -c1-64)"'"}}}' \
+		"a: SHA-256 differs from the manifest"
+	refused '{"entries":[{"type":"file","name":"a","data":"x"}],"override":{"a":{"size":2}}}' \
+		"a: size 1 differs from the manifest's 2"
+	refused '{"entries":[{"type":"file","name":"a","data":"x"}],"add":[{"path":"gone","size":0,"mode":"0644","sha256":"'"$(sha256sum </dev/null | cut -c1-64)"'"}]}' \
+		"gone: listed in the manifest, missing from the archive"
+	refused '{"entries":[{"type":"file","name":"a","data":"x"}],"checksum":"'"$(printf 0%.0s {1..64})"'"}' \
+		'"checksum" does not match the file list'
+	refused '{"entries":[],"raw_manifest":"{\"version\":1,"}' ".sp-manifest.json: malformed JSON"
+	refused '{"entries":[{"type":"link","name":"l","target":"a"}],"override":{"l":{"link":"b"}}}' \
+		'l: "sha256" of a symlink is not the hash of its target'
+}
+
+# tree DIR: a small tree with a bit of everything an archive can carry.
+tree() {
+	mkfile "$1/a.txt" "new a"
+	mkfile "$1/sub/b.txt" "new b"
+	mkfile "$1/"$'caf\xc3\xa9.md' "unicode"
+	printf 'x' >"$1/run.sh" && chmod 755 "$1/run.sh"
+	ln -s a.txt "$1/l"
+}
+
+pack() {
+	sp-collect "$1" | sp-manifest -C "$1" | sp-pack -C "$1" -o "$2" >/dev/null
+}
+
+@test "sp-unpack: an archive made by GNU tar with a correct manifest first is accepted" {
+	tree t
+	pack t sp.tgz
+	mkdir t/emptydir	# travels as a directory entry
+	mkdir g && tar -xzf sp.tgz -C g .sp-manifest.json
+	for fmt in gnu posix ustar; do
+		tar --format=$fmt -czf "g-$fmt.tgz" -C g .sp-manifest.json -C ../t .
+		tar -tzf "g-$fmt.tgz" | grep -qx './sub/'	# directory entries, ./ prefixes
+		run sp-unpack "g-$fmt.tgz" "out-$fmt"
+		assert_success
+		diff -r --no-dereference t "out-$fmt"
+	done
+}
+
+@test "sp-unpack: reads standard input, with or without -" {
+	tree t
+	pack t a.tgz
+	sp-unpack one <a.tgz >/dev/null
+	sp-unpack - two <a.tgz >/dev/null
+	diff -r --no-dereference t one
+	diff -r --no-dereference t two
+	run sp-unpack missing.tgz x
+	assert_failure 66
+	run sp-unpack
+	assert_failure 2
+	run sp-unpack a b c
+	assert_failure 2
+}
+
+@test "sp-unpack: keeps local files the archive does not list; the archive wins for the others" {
+	tree t
+	pack t a.tgz
+	mkfile d/a.txt "old a"
+	mkfile d/local.txt "mine"
+	mkfile d/sub/local2 "mine too"
+	mkdir d/localdir
+	ln -s /etc d/locallink
+	chmod 700 d
+	run --separate-stderr sp-unpack a.tgz d
+	assert_success
+	[ "$(cat d/a.txt)" = "new a" ]
+	[ "$(cat d/local.txt)" = mine ]
+	[ "$(cat d/sub/local2)" = "mine too" ]
+	[ -d d/localdir ]
+	[ "$(readlink d/locallink)" = /etc ]
+	[ "$(stat -c %a d)" = 700 ]
+	[ "$(stat -c %h d/local.txt)" = 1 ]	# the old tree is gone
+	refute_output --partial deleted
+	run ls -A
+	refute_output --partial sp-tmp
+}
+
+@test "sp-unpack: --delete mirrors the archive and reports each removal" {
+	tree t
+	pack t a.tgz
+	mkfile d/a.txt "old a"
+	mkfile d/local.txt "mine"
+	mkfile d/gone/deep/x "x"
+	run sp-unpack --delete a.tgz d
+	assert_success
+	diff -r --no-dereference t d
+	run jq -c 'select(.deleted)' <<<"$output"
+	assert_output "$(printf '%s\n' '{"type":"file","path":"gone/deep/x","deleted":true}' '{"type":"file","path":"local.txt","deleted":true}')"
+}
+
+@test "sp-unpack: a local file in the way of the archive is not kept, and is reported" {
+	mkfile t/x/inside "archive's"
+	pack t a.tgz
+	mkfile d/x "a local file where the archive has a directory"
+	mkfile d/sub/f "kept"
+	ln -s /tmp d/l
+	run --separate-stderr sp-unpack a.tgz d
+	assert_success
+	[ "$(cat d/x/inside)" = "archive's" ]
+	[ "$(cat d/sub/f)" = kept ]
+	[[ "$stderr" == *"d/x: not kept: the archive has a file or directory in its place"* ]]
+	run jq -c 'select(.deleted)' <<<"$output"
+	assert_output '{"type":"file","path":"x","deleted":true}'
+}
+
+@test "sp-unpack: -n verifies, writes nothing, and says what would change" {
+	tree t
+	pack t a.tgz
+	mkfile d/a.txt "old a"
+	mkfile d/local.txt "mine"
+	snapshot d >before
+	sp-unpack -n --delete a.tgz d >dry
+	snapshot d >after
+	cmp before after
+	run ls -A
+	refute_output --partial sp-tmp
+	sp-unpack --delete a.tgz d >real
+	cmp dry real
+	grep -q '"path":"local.txt","deleted":true' real
+	sp-unpack -n a.tgz new >/dev/null
+	[ ! -e new ]
+}
+
+@test "sp-unpack: DIR as a symlink replaces the tree it points to" {
+	tree t
+	pack t a.tgz
+	mkfile real/old "x"
+	ln -s real d
+	sp-unpack --delete a.tgz d >/dev/null
+	[ -L d ]
+	diff -r --no-dereference t real
+}
+
+@test "sp-unpack: a staging directory left by a killed run is removed, a live one is not" {
+	tree t
+	pack t a.tgz
+	mkdir d
+	mkfile d/.d.sp-tmp.Stale1/junk "left behind"
+	mv d/.d.sp-tmp.Stale1 .d.sp-tmp.Stale1
+	mkdir .d.sp-tmp.Live01
+	exec 9<.d.sp-tmp.Live01
+	flock 9	# as a running sp-unpack holds it
+	sp-unpack a.tgz d >/dev/null
+	[ ! -e .d.sp-tmp.Stale1 ]
+	[ -d .d.sp-tmp.Live01 ]
+	exec 9<&-
+	sp-unpack a.tgz d >/dev/null
+	run ls -A
+	assert_output "$(printf 'a.tgz\nd\nt')"
+}
+
+@test "sp-unpack: killed at every point (fault injection), DIR is wholly old or wholly new" {
+	mkdir t
+	for i in $(seq 1 60); do mkfile "t/d$((i % 7))/f$i" "new $i"; done
+	ln -s d1/f1 t/link
+	pack t a.tgz
+	mkdir old
+	for i in $(seq 1 60 3); do mkfile "old/d$((i % 7))/f$i" "old $i"; done
+	mkfile old/local "kept"
+	cp -a old ref && sp-unpack a.tgz ref >/dev/null
+	snapshot old >old.snap
+	snapshot ref >new.snap
+	! cmp -s old.snap new.snap
+	nold=0 nnew=0
+	# 61 entries, then keep, exchange, after exchange, after removal
+	for n in $(seq 1 66); do
+		rm -rf d && cp -a old d
+		run env SP_FAULT_KILL_AT=$n sp-unpack a.tgz d
+		snapshot d >snap
+		if cmp -s snap old.snap; then
+			nold=$((nold + 1))
+			[ "$status" -ne 0 ] || fail "kill point $n: exit 0 but old tree"
+		elif cmp -s snap new.snap; then
+			nnew=$((nnew + 1))
+		else
+			diff old.snap snap >&2 || true
+			fail "kill point $n: a mixed tree"
+		fi
+		# the next run cleans up and finishes the job
+		sp-unpack a.tgz d >/dev/null
+		snapshot d >snap
+		cmp snap new.snap
+		run ls -A
+		refute_output --partial sp-tmp
+	done
+	[ "$nold" -ge 60 ] && [ "$nnew" -ge 2 ]
+}
+
+@test "sp-unpack: kill -9 at random moments, DIR is wholly old or wholly new" {
+	mkdir t
+	for i in $(seq 1 400); do mkfile "t/d$((i % 13))/f$i" "new $i"; done
+	head -c 20000000 /dev/urandom >t/big
+	pack t a.tgz
+	mkdir old
+	for i in $(seq 1 400 7); do mkfile "old/d$((i % 13))/f$i" "old $i"; done
+	cp -a old ref && sp-unpack a.tgz ref >/dev/null
+	snapshot old >old.snap
+	snapshot ref >new.snap
+	for delay in 0 0.005 0.01 0.02 0.03 0.05 0.08 0.1 0.15 0.2 0.3 0.5; do
+		rm -rf d && cp -a old d
+		sp-unpack a.tgz d >/dev/null &
+		pid=$!
+		sleep "$delay"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		snapshot d >snap
+		cmp -s snap old.snap || cmp -s snap new.snap || fail "killed after ${delay}s: a mixed tree"
+	done
+	sp-unpack a.tgz d >/dev/null
+	snapshot d >snap
+	cmp snap new.snap
+	run ls -A
+	refute_output --partial sp-tmp
+}
