@@ -10,7 +10,10 @@
 # Targets: >= 10x (a), >= 0.5x (b), export >= 0.8x psql.
 # SP_BENCH_ROWS, SP_BENCH_RSS_SMALL, SP_BENCH_RSS_BIG change the sizes.
 # The cluster is sp-env's with SP_ENV_FAST=1 (no fsync): neither side pays
-# for flushes, so a row-by-row script is measured at its fastest.
+# for flushes, so a row-by-row script is measured at its fastest. With
+# SP_BENCH_DURABLE=1 it keeps PostgreSQL's defaults instead (fsync on), as
+# a real local database runs: then every autocommitted statement of the
+# row-by-row script waits for a WAL flush (slow: minutes).
 set -euo pipefail
 
 N=${SP_BENCH_ROWS:-100000}
@@ -19,9 +22,11 @@ BIG=${SP_BENCH_RSS_BIG:-1000000}
 work=$PWD/tests/bench/work/db
 rm -rf "$work"
 mkdir -p "$work"
-export SP_ENV_FAST=1 TMPDIR=$work
+export TMPDIR=$work
+if [ "${SP_BENCH_DURABLE:-}" = 1 ]; then unset SP_ENV_FAST; else export SP_ENV_FAST=1; fi
 eval "$(sp-env up "$work/env")"
-trap 'sp-env purge "$work/env" >/dev/null 2>&1 || true' EXIT
+trap 'sp-env purge "$work/env" >/dev/null 2>&1 || true; rm -f "$work"/*.ndjson "$work"/*.json "$work"/*.sql "$work"/copy.txt' EXIT
+echo "cluster: $(psql -X -At -d "$DATABASE_URL" -c "select 'fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit')")"
 cd "$work"
 
 psqlq() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "$@"; }
