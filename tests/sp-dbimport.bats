@@ -155,6 +155,22 @@ EOF2
 	assert_output 0
 }
 
+@test "concurrent imports into the same table both succeed, one after the other" {
+	skills_ndjson 1000 >a.ndjson
+	skills_ndjson 1500 | sed -n '501,1500p' | sed 's/"skill /"B /' >b.ndjson
+	sp-dbimport a.ndjson >a.out 3>&- &
+	pa=$!
+	sp-dbimport b.ndjson >b.out 3>&- &
+	pb=$!
+	wait $pa
+	wait $pb
+	# rows 501-1000 come from whichever import committed last
+	run psqlq -c "select count(*), count(*) filter (where name like 'B %') from agent_skills"
+	[ "$output" = "1500|1000" ] || [ "$output" = "1500|500" ] || fail "$output"
+	[ $(( $(jq .details.created a.out) + $(jq .details.created b.out) )) -eq 1500 ]
+	[ $(( $(jq .details.updated a.out) + $(jq .details.updated b.out) )) -eq 500 ]
+}
+
 @test "tables load in foreign-key order whatever the input order" {
 	{
 		echo "{\"type\":\"row\",\"table\":\"contexts\",\"data\":{\"id\":\"$A2\",\"user_id\":\"$A1\",\"name\":\"c\"}}"
