@@ -20,7 +20,7 @@ override CPPFLAGS += -D_GNU_SOURCE -DSP_VERSION='"$(VERSION)"' -Ilib \
 override CFLAGS += -std=gnu11 -Wall -Wextra -pthread -MMD -MP
 LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread -lm
 
-TOOLS = sp-collect sp-manifest sp-pack sp-unpack sp-dbexport sp-dbimport sp-upload sp-download sp-cloudd
+TOOLS = sp-collect sp-manifest sp-pack sp-unpack sp-dbexport sp-dbimport sp-upload sp-download sp-cloudd sp-mcp sp-deploy
 SCRIPTS = scripts/sp-env
 MAN1 = $(wildcard man/man1/*.1)
 MAN7 = $(wildcard man/man7/*.7)
@@ -46,7 +46,9 @@ $(OUT)/bin/sp-%: $(OUT)/cmd/sp-%.o $(OUT)/lib/libsp.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-.SECONDARY:
+# keep the tools' objects (intermediate in the pattern chain); lib objects are
+# explicit prerequisites of libsp.a, so a new lib/*.c is always compiled
+.SECONDARY: $(TOOLS:%=$(OUT)/cmd/%.o)
 
 deps:
 	scripts/install-deps
