@@ -21,7 +21,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -pthread -MMD -MP
 LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread -lm
 
 TOOLS = sp-collect sp-manifest sp-pack sp-unpack sp-dbexport sp-dbimport sp-upload sp-download sp-cloudd sp-mcp sp-deploy
-SCRIPTS = scripts/sp-env
+SCRIPTS = scripts/sp-env scripts/sp-sync
 MAN1 = $(wildcard man/man1/*.1)
 MAN7 = $(wildcard man/man7/*.7)
 MAN8 = $(wildcard man/man8/*.8)
@@ -79,11 +79,12 @@ install: all
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8)
+	install -m 644 scripts/sync.mk $(DESTDIR)$(DATADIR)
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(BINDIR)/%) \
 		$(MAN1:man/%=$(DESTDIR)$(MANDIR)/%) $(MAN7:man/%=$(DESTDIR)$(MANDIR)/%) \
-		$(MAN8:man/%=$(DESTDIR)$(MANDIR)/%)
+		$(MAN8:man/%=$(DESTDIR)$(MANDIR)/%) $(DESTDIR)$(DATADIR)/sync.mk
 	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:

@@ -23,7 +23,7 @@ static const char usage[] =
     "      --deploy-timeout SEC   kill the hook after SEC seconds (default 600)\n"
     "      --max-body SIZE        largest archive upload (default 1G)\n"
     "      --max-json SIZE        largest database import document (default 256M)\n"
-    "      --max-tree SIZE        largest tree an archive may unpack to (default 16G)\n"
+    "      --max-tree SIZE        largest tree an archive may unpack to (default 4G)\n"
     "      --work-dir DIR         spool and archive cache (default: private temp dir)\n"
     "      --cache-size SIZE      archive cache bound (default 1G)\n"
     "      --keep N               archive generations kept per tenant (default 2)\n"

@@ -10,6 +10,7 @@
 #include "cloud_store.h"
 #include "err.h"
 #include "ndjson.h"
+#include "pg.h"
 
 static int
 status_of(int rc)
@@ -105,6 +106,10 @@ cloud_admin(const char *conninfo, int argc, char **argv, FILE *out, char *err, s
 	}
 	if (!(c = cloud_pg_connect(conninfo, err, errlen)))
 		return SP_EX_UNAVAILABLE;
+	if ((rc = sp_pg_session(c, err, errlen))) {
+		PQfinish(c);
+		return rc;
+	}
 	if (cs_schema_apply(c, err, errlen) != CS_OK) {
 		PQfinish(c);
 		return SP_EX_UNAVAILABLE;

@@ -1,5 +1,6 @@
 /* cloud_cache.c - sp-cloudd's caches: archives as files named by their
- * SHA-256 (served with sendfile), manifests in memory by their SHA-256.
+ * SHA-256 (served with sendfile), manifests in memory by their archive's
+ * SHA-256.
  * Both are keyed by content, so they can never serve stale data; the
  * database stays the source of truth. */
 #include <dirent.h>

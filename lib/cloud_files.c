@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <archive.h>
+#include <archive.h>	/* lib/archive.h, which brings libarchive's too */
 #include <archive_entry.h>
 
 #include "cloud_pg.h"
@@ -16,9 +16,8 @@
 #include "err.h"
 #include "fsutil.h"
 
-
-#define MANIFEST_NAME ".sp-manifest.json"
-#define MANIFEST_MAX (256LL << 20)
+#define MANIFEST_NAME SP_MANIFEST_NAME
+#define MANIFEST_MAX SP_MANIFEST_MAX
 
 /* Read the bytes of the archive's first entry, which sp_archive_verify_fd
  * has already proved to be the manifest. */
@@ -66,6 +65,7 @@ cloud_files_push(struct cloud_call *k)
 {
 	struct cs_archive a;
 	json_t *manifest = NULL, *files;
+	const char *sum;
 	char err[1024];
 	PGconn *c;
 	int rc;
@@ -94,10 +94,16 @@ cloud_files_push(struct cloud_call *k)
 		manifest = json_loadb(a.manifest, a.manifest_len, 0, NULL);
 	files = json_object_get(manifest, "files");
 	a.files = json_is_array(files) ? (int)json_array_size(files) : 0;
+	/* the manifest's own checksum of its file list (what sp-pack reports
+	 * as manifest_sha256): equal trees have equal tags */
+	sum = json_string_value(json_object_get(manifest, "checksum"));
+	if (sum && sp_is_sha256(sum))
+		memcpy(a.manifest_sha256, sum, SP_HEXLEN);
+	else
+		sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
 	json_decref(manifest);
 	a.size = k->body_size;
 	memcpy(a.sha256, k->body_sha256, SP_HEXLEN);
-	sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
 	if (!(c = cloud_conn(k))) {
 		cs_archive_clear(&a);
 		return;
@@ -109,7 +115,7 @@ cloud_files_push(struct cloud_call *k)
 		cloud_reply_json(k, 200, json_pack("{sisssIsssssI}", "files_uploaded", a.files,
 		    "manifest_sha256", a.manifest_sha256, "generation", (json_int_t)a.generation,
 		    "uploaded_at", a.uploaded_at, "sha256", a.sha256, "size", (json_int_t)a.size));
-		cloud_mcache_put(k->srv->mcache, a.manifest_sha256, a.manifest, a.manifest_len);
+		cloud_mcache_put(k->srv->mcache, a.sha256, a.manifest, a.manifest_len);
 		/* the spooled body is the archive: it seeds the cache */
 		cloud_cache_put(k->srv, k->body_path, a.sha256);
 		k->body_path = NULL;
@@ -166,33 +172,54 @@ materialise(struct cloud_call *k, PGconn *c, const struct cs_archive *a, char *e
 	return cloud_cache_open(k->srv, a->sha256, a->size);
 }
 
+/* The tenant's current archive (no manifest) into a: what came with the
+ * token when first is set and it came, else from the database (opening
+ * *c on demand). CS_* as cs_archive_current; replies on failure. */
+static int
+current(struct cloud_call *k, PGconn **c, int first, struct cs_archive *a)
+{
+	char err[1024];
+	int rc;
+
+	if (first && k->current) {
+		if (k->has_current) {
+			*a = *k->current;
+			return CS_OK;
+		}
+		cloud_reply_error(k, 404, "nothing pushed yet");
+		return CS_NOTFOUND;
+	}
+	if (!*c && !(*c = cloud_conn(k)))
+		return CS_ERR;
+	rc = cs_archive_current(*c, k->tenant, 0, a, err, sizeof err);
+	if (rc != CS_OK)
+		cloud_reply_store(k, *c, rc, err);
+	return rc;
+}
+
 void
 cloud_files_pull(struct cloud_call *k)
 {
 	struct cs_archive a;
-	char err[1024];
-	PGconn *c;
-	int rc, fd = -1, tries;
+	char err[1024] = "";
+	PGconn *c = NULL;
+	int fd = -1, tries;
 
-	if (!(c = cloud_conn(k)))
-		return;
 	for (tries = 0; tries < 3 && fd < 0; tries++) {
-		rc = cs_archive_current(c, k->tenant, 0, &a, err, sizeof err);
-		if (rc != CS_OK) {
-			cloud_reply_store(k, c, rc, err);
-			cloud_conn_done(k, c);
-			return;
-		}
+		if (current(k, &c, tries == 0, &a) != CS_OK)
+			goto out;
 		memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
 		snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
 		if (cloud_etag_match(k->if_none_match, k->etag)) {
 			k->status = 304;
-			cloud_conn_done(k, c);
-			return;
+			goto out;
 		}
 		fd = cloud_cache_open(k->srv, a.sha256, a.size);
-		if (fd < 0)
-			fd = materialise(k, c, &a, err, sizeof err);
+		if (fd >= 0)
+			break;
+		if (!c && !(c = cloud_conn(k)))
+			goto out;
+		fd = materialise(k, c, &a, err, sizeof err);
 		if (fd < 0 && cloud_pg_lost(c))
 			break;
 	}
@@ -204,7 +231,9 @@ cloud_files_pull(struct cloud_call *k)
 		k->fdsize = a.size;
 		k->ctype = "application/gzip";
 	}
-	cloud_conn_done(k, c);
+out:
+	if (c)
+		cloud_conn_done(k, c);
 }
 
 void
@@ -212,34 +241,37 @@ cloud_files_manifest(struct cloud_call *k)
 {
 	struct cs_archive a;
 	char err[1024];
-	PGconn *c;
+	PGconn *c = NULL;
 	int rc;
 
-	if (!(c = cloud_conn(k)))
-		return;
-	rc = cs_archive_current(c, k->tenant, 0, &a, err, sizeof err);
-	if (rc == CS_OK && !cloud_etag_match(k->if_none_match, a.manifest_sha256) &&
-	    cloud_mcache_get(k->srv->mcache, a.manifest_sha256, &a.manifest, &a.manifest_len) != 0) {
-		rc = cs_archive_current(c, k->tenant, 1, &a, err, sizeof err);
-		if (rc == CS_OK)
-			cloud_mcache_put(k->srv->mcache, a.manifest_sha256, a.manifest, a.manifest_len);
-	}
-	if (rc != CS_OK) {
-		cloud_reply_store(k, c, rc, err);
-		cloud_conn_done(k, c);
-		return;
-	}
-	cloud_conn_done(k, c);
+	memset(&a, 0, sizeof a);
+	if (current(k, &c, 1, &a) != CS_OK)
+		goto out;
 	memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
 	snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
 	if (cloud_etag_match(k->if_none_match, k->etag)) {
 		k->status = 304;
-	} else {
-		k->status = 200;
-		k->buf = a.manifest;
-		k->buflen = a.manifest_len;
-		k->ctype = "application/json";
-		a.manifest = NULL;
+		goto out;
 	}
+	if (cloud_mcache_get(k->srv->mcache, a.sha256, &a.manifest, &a.manifest_len) != 0) {
+		if (!c && !(c = cloud_conn(k)))
+			goto out;
+		rc = cs_archive_current(c, k->tenant, 1, &a, err, sizeof err);
+		if (rc != CS_OK) {
+			cloud_reply_store(k, c, rc, err);
+			goto out;
+		}
+		cloud_mcache_put(k->srv->mcache, a.sha256, a.manifest, a.manifest_len);
+		memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
+		snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
+	}
+	k->status = 200;
+	k->buf = a.manifest;
+	k->buflen = a.manifest_len;
+	k->ctype = "application/json";
+	a.manifest = NULL;
+out:
+	if (c)
+		cloud_conn_done(k, c);
 	cs_archive_clear(&a);
 }

@@ -23,6 +23,7 @@
 #include "cloud_store.h"
 #include "err.h"
 #include "fsutil.h"
+#include "pg.h"
 
 /* Bytes of an oversize body read (and dropped) before the connection is
  * simply closed. */
@@ -45,6 +46,8 @@ struct req {
 	long long size, dropped;
 	sp_sha256 h;
 	int hashing, over, spool_errno;
+	struct cs_archive cur;	/* the tenant's current archive, fetched */
+	int cur_state;		/* with the token: 0 no, 1 yes, 2 none */
 };
 
 void
@@ -55,7 +58,7 @@ cloud_config_default(struct cloud_config *cfg)
 	cfg->conninfo = getenv("DATABASE_URL");
 	cfg->max_body = 1LL << 30;
 	cfg->max_json = 256LL << 20;
-	cfg->max_tree = 16LL << 30;
+	cfg->max_tree = 4LL << 30;	/* sp-unpack --max-size default */
 	cfg->cache_size = 1LL << 30;
 	cfg->db_conns = 16;
 	cfg->max_conns = 512;
@@ -372,7 +375,7 @@ authenticate(struct MHD_Connection *con, struct req *q, enum MHD_Result *ret)
 	char id[CLOUD_TOKEN_IDLEN + 1], owner[CLOUD_TENANT_MAX + 1], err[512];
 	unsigned char hash[32];
 	size_t n = 0;
-	int rc, inquery = 0;
+	int rc, inquery = 0, want, has = 0;
 	PGconn *c;
 
 	MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, find_query_token, &inquery);
@@ -396,7 +399,11 @@ authenticate(struct MHD_Connection *con, struct req *q, enum MHD_Result *ret)
 		*ret = refuse(con, q, 503, "database unavailable: %s", err);
 		return -1;
 	}
-	rc = cs_auth(c, id, hash, owner, err, sizeof err);
+	/* the hot paths get the current archive in the same round trip */
+	want = (q->route == CR_MANIFEST || q->route == CR_FILES) && strcmp(q->method, "POST");
+	rc = cs_auth(c, id, hash, owner, want ? &q->cur : NULL, &has, err, sizeof err);
+	if (rc == CS_OK && want)
+		q->cur_state = has ? 1 : 2;
 	if (rc == CS_ERR) {
 		int lost = cloud_pg_lost(c);
 		cloud_pool_put(q->srv->pool, c);
@@ -426,6 +433,10 @@ dispatch(struct MHD_Connection *con, struct req *q, int post)
 	k.post = post;
 	k.if_none_match = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (q->cur_state) {
+		k.current = &q->cur;
+		k.has_current = q->cur_state == 1;
+	}
 	if (q->fd >= 0) {
 		if (q->hashing) {
 			sp_sha256_final(&q->h, k.body_sha256);
@@ -653,7 +664,7 @@ bad:
 static int
 setup_conn(PGconn *c, char *err, size_t errlen)
 {
-	return cs_prepare(c, err, errlen) == CS_OK ? 0 : -1;
+	return sp_pg_session(c, err, errlen) == 0 && cs_prepare(c, err, errlen) == CS_OK ? 0 : -1;
 }
 
 /* Remove the temporary files (".sp-tmp.*") in dir. */
@@ -703,6 +714,21 @@ make_work(struct cloud_server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Bring every tenant's row tables up to the current schema (idempotent). */
+static int
+init_tenants(PGconn *c, char *err, size_t errlen)
+{
+	PGresult *r = cloud_pg_run(c, err, errlen, "SELECT db_schema FROM sp_cloud.tenants", 0, NULL);
+	int i, rc = 0;
+
+	if (!r)
+		return -1;
+	for (i = 0; i < PQntuples(r) && !rc; i++)
+		rc = cloud_rows_init(c, PQgetvalue(r, i, 0), err, errlen);
+	PQclear(r);
+	return rc;
+}
+
 struct cloud_server *
 cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errlen)
 {
@@ -724,10 +750,14 @@ cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errle
 	*status = cfg->conninfo && *cfg->conninfo ? SP_EX_UNAVAILABLE : SP_EX_CONFIG;
 	if (!(c = cloud_pg_connect(cfg->conninfo, err, errlen)))
 		goto fail;
-	if (cs_schema_apply(c, err, errlen) != CS_OK) {
+	if (sp_pg_session(c, err, errlen) != 0 || cs_schema_apply(c, err, errlen) != CS_OK) {
 		char msg[512];
 		snprintf(msg, sizeof msg, "%s", err);
 		snprintf(err, errlen, "cannot apply the state schema: %s", msg);
+		PQfinish(c);
+		goto fail;
+	}
+	if (init_tenants(c, err, errlen) != 0) {
 		PQfinish(c);
 		goto fail;
 	}

@@ -93,14 +93,23 @@ cloud_pg_lost(PGconn *c)
 	return !c || PQstatus(c) != CONNECTION_OK;
 }
 
+/* A thread waiting for a connection: handed one (c), or the right to open
+ * one (c NULL), by whoever frees it, strictly in the order they came. */
+struct waiter {
+	pthread_cond_t cv;
+	PGconn *c;
+	int ready;
+	struct waiter *next;
+};
+
 struct cloud_pool {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	char *conninfo;
 	int (*setup)(PGconn *, char *, size_t);
-	int size, open;		/* capacity; connections in existence */
+	int size, open;		/* capacity; connections in existence or being opened */
 	int nidle;
 	PGconn **idle;
+	struct waiter *head, *tail;
 };
 
 struct cloud_pool *
@@ -109,7 +118,6 @@ cloud_pool_new(const char *conninfo, int size, int (*setup)(PGconn *, char *, si
 	struct cloud_pool *p = sp_calloc(1, sizeof *p);
 
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
 	p->conninfo = sp_strdup(conninfo ? conninfo : "");
 	p->setup = setup;
 	p->size = size > 0 ? size : 1;
@@ -117,21 +125,53 @@ cloud_pool_new(const char *conninfo, int size, int (*setup)(PGconn *, char *, si
 	return p;
 }
 
+/* Hand c (or, when NULL, the slot it held) to the first waiter; with
+ * nobody waiting, keep c idle or give the slot up. Lock held. */
+static void
+release(struct cloud_pool *p, PGconn *c)
+{
+	struct waiter *w = p->head;
+
+	if (w) {
+		p->head = w->next;
+		if (!p->head)
+			p->tail = NULL;
+		w->c = c;
+		w->ready = 1;
+		pthread_cond_signal(&w->cv);
+	} else if (c) {
+		p->idle[p->nidle++] = c;
+	} else {
+		p->open--;
+	}
+}
+
 PGconn *
 cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen)
 {
-	PGconn *c;
+	PGconn *c = NULL;
 
 	pthread_mutex_lock(&p->mu);
-	while (!p->nidle && p->open >= p->size)
-		pthread_cond_wait(&p->cv, &p->mu);
-	if (p->nidle) {
+	if (!p->head && p->nidle) {
 		c = p->idle[--p->nidle];
-		pthread_mutex_unlock(&p->mu);
-		return c;
+	} else if (!p->head && p->open < p->size) {
+		p->open++;	/* reserve the slot, connect without the lock */
+	} else {
+		struct waiter w = {.c = NULL, .ready = 0, .next = NULL};
+		pthread_cond_init(&w.cv, NULL);
+		if (p->tail)
+			p->tail->next = &w;
+		else
+			p->head = &w;
+		p->tail = &w;
+		while (!w.ready)
+			pthread_cond_wait(&w.cv, &p->mu);
+		pthread_cond_destroy(&w.cv);
+		c = w.c;	/* NULL: the slot is ours, connect */
 	}
-	p->open++;	/* reserve the slot, connect without the lock */
 	pthread_mutex_unlock(&p->mu);
+	if (c)
+		return c;
 	c = cloud_pg_connect(p->conninfo, err, errlen);
 	if (c && p->setup && p->setup(c, err, errlen) != 0) {
 		PQfinish(c);
@@ -139,8 +179,7 @@ cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen)
 	}
 	if (!c) {
 		pthread_mutex_lock(&p->mu);
-		p->open--;
-		pthread_cond_signal(&p->cv);
+		release(p, NULL);
 		pthread_mutex_unlock(&p->mu);
 	}
 	return c;
@@ -160,11 +199,7 @@ cloud_pool_put(struct cloud_pool *p, PGconn *c)
 		c = NULL;
 	}
 	pthread_mutex_lock(&p->mu);
-	if (c)
-		p->idle[p->nidle++] = c;
-	else
-		p->open--;
-	pthread_cond_signal(&p->cv);
+	release(p, c);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -176,7 +211,6 @@ cloud_pool_free(struct cloud_pool *p)
 	while (p->nidle)
 		PQfinish(p->idle[--p->nidle]);
 	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
 	free(p->idle);
 	free(p->conninfo);
 	free(p);

@@ -37,8 +37,9 @@ struct cloud_pool;
 struct cloud_pool *cloud_pool_new(const char *conninfo, int size,
     int (*setup)(PGconn *c, char *err, size_t errlen));
 
-/* Take a connection, waiting while all are busy. NULL with err set when a
- * new connection cannot be opened. */
+/* Take a connection, waiting while all are busy (waiters are served in
+ * the order they came). NULL with err set when a new connection cannot be
+ * opened. */
 PGconn *cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen);
 
 /* Give a connection back: a broken one is closed (reopened on demand), an

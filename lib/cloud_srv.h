@@ -10,6 +10,7 @@
 
 #include "cloud.h"
 #include "cloud_auth.h"
+#include "cloud_store.h"
 #include "hash.h"
 
 struct cloud_mcache;
@@ -23,7 +24,7 @@ struct cloud_server {
 	int own_work;		/* created by us: removed at stop */
 	char url[128];
 	pthread_mutex_t cache_mu;
-	struct cloud_mcache *mcache;	/* manifests by sha256, in memory */
+	struct cloud_mcache *mcache;	/* manifests by archive sha256, in memory */
 };
 
 enum cloud_route {
@@ -57,6 +58,9 @@ struct cloud_call {
 				 * the file takes the name (and frees it) and
 				 * sets this NULL */
 	const char *if_none_match;	/* header value or NULL */
+	const struct cs_archive *current;	/* fetched with the token (no
+						 * manifest), or NULL: not fetched */
+	int has_current;	/* ... and whether the tenant has one */
 
 	int status;		/* the reply: status and one of three bodies */
 	json_t *json;
@@ -114,11 +118,11 @@ int cloud_cache_tmp(struct cloud_server *s, char **path);
  * renamed or removed), then trim the cache to its size bound. */
 void cloud_cache_put(struct cloud_server *s, char *path, const char *sha256);
 
-/* Manifests in memory, by their sha256. */
+/* Manifest bytes in memory, by the sha256 of their archive. */
 struct cloud_mcache *cloud_mcache_new(void);
 void cloud_mcache_free(struct cloud_mcache *m);
-/* A malloc'd copy of the manifest with this sha256 into *buf and *len; 0, or -1
- * when it is not cached. */
+/* A malloc'd copy of the manifest of the archive with this sha256 into
+ * *buf and *len; 0, or -1 when it is not cached. */
 int cloud_mcache_get(struct cloud_mcache *m, const char *sha256, char **buf, size_t *len);
 /* Remember a manifest (copied). */
 void cloud_mcache_put(struct cloud_mcache *m, const char *sha256, const char *buf, size_t len);

@@ -78,6 +78,13 @@ static const struct {
 } statements[] = {
 	{"auth", "SELECT tenant, encode(hash, 'hex') FROM sp_cloud.tokens"
 	 " WHERE id = $1 AND revoked_at IS NULL"},
+	/* the same, with the current archive of the token's tenant: one
+	 * round trip for the hot paths (manifest, pull) */
+	{"auth_cur", "SELECT k.tenant, encode(k.hash, 'hex'), a.id, a.size, a.generation, a.files,"
+	 " a.sha256, a.manifest_sha256, " TS("a.uploaded_at") " FROM sp_cloud.tokens k"
+	 " JOIN sp_cloud.tenants t ON t.id = k.tenant"
+	 " LEFT JOIN sp_cloud.archives a ON a.id = t.current_archive"
+	 " WHERE k.id = $1 AND k.revoked_at IS NULL"},
 	{"current", "SELECT a.id, a.size, a.generation, a.files, a.sha256, a.manifest_sha256, "
 	 TS("a.uploaded_at") " FROM sp_cloud.tenants t JOIN sp_cloud.archives a"
 	 " ON a.id = t.current_archive WHERE t.id = $1"},
@@ -154,12 +161,24 @@ int
 cs_tenant_add(PGconn *c, const char *tenant,
     int (*init)(PGconn *, const char *, char *, size_t), char *tok, char *err, size_t errlen)
 {
-	char schema[CS_SCHEMA_MAX], *q, *sql;
+	char schema[CS_SCHEMA_MAX];
 	const char *p[2] = {tenant, schema};
 	PGresult *r;
 	int rc;
 
 	cs_tenant_schema(tenant, schema);
+	rc = cs_tenant_get(c, tenant, schema, err, errlen);
+	if (rc == CS_OK) {
+		snprintf(err, errlen, "tenant %s already exists", tenant);
+		return CS_EXISTS;
+	}
+	if (rc != CS_NOTFOUND)
+		return rc;
+	cs_tenant_schema(tenant, schema);
+	/* The row tables come first, in a transaction of their own (creating
+	 * them is idempotent: a failure below leaves nothing a retry minds). */
+	if (init && init(c, schema, err, errlen) != 0)
+		return fail(c);
 	if (cloud_pg_cmd(c, err, errlen, "BEGIN"))
 		return fail(c);
 	r = cloud_pg_run(c, err, errlen, "INSERT INTO sp_cloud.tenants (id, db_schema)"
@@ -173,17 +192,7 @@ cs_tenant_add(PGconn *c, const char *tenant,
 		snprintf(err, errlen, "tenant %s already exists", tenant);
 		return CS_EXISTS;
 	}
-	q = PQescapeIdentifier(c, schema, strlen(schema));
-	if (!q) {
-		cloud_pg_error(c, NULL, err, errlen);
-		return fail(c);
-	}
-	sql = sp_asprintf("CREATE SCHEMA %s", q);
-	PQfreemem(q);
-	rc = cloud_pg_cmd(c, err, errlen, sql);
-	free(sql);
-	if (rc || (init && init(c, schema, err, errlen) != 0) ||
-	    insert_token(c, tenant, tok, err, errlen) != CS_OK ||
+	if (insert_token(c, tenant, tok, err, errlen) != CS_OK ||
 	    cloud_pg_cmd(c, err, errlen, "COMMIT"))
 		return fail(c);
 	return CS_OK;
@@ -360,9 +369,23 @@ unhex(const char *s, unsigned char *out, size_t n)
 	return 0;
 }
 
+/* Fill a (no manifest) from columns off.. of row 0 of r. */
+static void
+archive_row(PGresult *r, int off, struct cs_archive *a)
+{
+	memset(a, 0, sizeof *a);
+	a->id = strtoll(PQgetvalue(r, 0, off), NULL, 10);
+	a->size = strtoll(PQgetvalue(r, 0, off + 1), NULL, 10);
+	a->generation = strtoll(PQgetvalue(r, 0, off + 2), NULL, 10);
+	a->files = atoi(PQgetvalue(r, 0, off + 3));
+	snprintf(a->sha256, sizeof a->sha256, "%s", PQgetvalue(r, 0, off + 4));
+	snprintf(a->manifest_sha256, sizeof a->manifest_sha256, "%s", PQgetvalue(r, 0, off + 5));
+	snprintf(a->uploaded_at, sizeof a->uploaded_at, "%s", PQgetvalue(r, 0, off + 6));
+}
+
 int
 cs_auth(PGconn *c, const char *id, const unsigned char hash[32], char *tenant,
-    char *err, size_t errlen)
+    struct cs_archive *cur, int *has_cur, char *err, size_t errlen)
 {
 	static const unsigned char dummy[32];
 	unsigned char stored[32];
@@ -370,7 +393,7 @@ cs_auth(PGconn *c, const char *id, const unsigned char hash[32], char *tenant,
 	PGresult *r;
 	int ok;
 
-	r = cloud_pg_prepared(c, err, errlen, "auth", 1, p);
+	r = cloud_pg_prepared(c, err, errlen, cur ? "auth_cur" : "auth", 1, p);
 	if (!r)
 		return CS_ERR;
 	if (PQntuples(r) != 1 || PQgetlength(r, 0, 1) != 64 ||
@@ -381,8 +404,14 @@ cs_auth(PGconn *c, const char *id, const unsigned char hash[32], char *tenant,
 		return CS_NOTFOUND;
 	}
 	ok = cloud_hash_equal(hash, stored);
-	if (ok)
+	if (ok) {
 		snprintf(tenant, CLOUD_TENANT_MAX + 1, "%s", PQgetvalue(r, 0, 0));
+		if (cur) {
+			*has_cur = !PQgetisnull(r, 0, 2);
+			if (*has_cur)
+				archive_row(r, 2, cur);
+		}
+	}
 	PQclear(r);
 	return ok ? CS_OK : CS_NOTFOUND;
 }
@@ -411,13 +440,7 @@ cs_archive_current(PGconn *c, const char *tenant, int with_manifest, struct cs_a
 		snprintf(err, errlen, "nothing pushed yet");
 		return CS_NOTFOUND;
 	}
-	a->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	a->size = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-	a->generation = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-	a->files = atoi(PQgetvalue(r, 0, 3));
-	snprintf(a->sha256, sizeof a->sha256, "%s", PQgetvalue(r, 0, 4));
-	snprintf(a->manifest_sha256, sizeof a->manifest_sha256, "%s", PQgetvalue(r, 0, 5));
-	snprintf(a->uploaded_at, sizeof a->uploaded_at, "%s", PQgetvalue(r, 0, 6));
+	archive_row(r, 0, a);
 	if (with_manifest) {
 		size_t n = 0;
 		unsigned char *m = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 7), &n);

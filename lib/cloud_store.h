@@ -28,9 +28,10 @@ int cs_prepare(PGconn *c, char *err, size_t errlen);
  * hash suffix when the id is too long for an identifier). */
 void cs_tenant_schema(const char *tenant, char out[CS_SCHEMA_MAX]);
 
-/* Create tenant, its row schema (initialised by init(c, schema)) and a
- * first token, all in one transaction; the token goes to
- * tok[CLOUD_TOKEN_LEN + 1]. CS_EXISTS when the tenant exists. */
+/* Create tenant's row schema with init(c, schema) (idempotent, in a
+ * transaction of its own), then the tenant and a first token in one
+ * transaction; the token goes to tok[CLOUD_TOKEN_LEN + 1]. CS_EXISTS when
+ * the tenant exists. */
 int cs_tenant_add(PGconn *c, const char *tenant,
     int (*init)(PGconn *c, const char *schema, char *err, size_t errlen),
     char *tok, char *err, size_t errlen);
@@ -57,11 +58,6 @@ int cs_token_list(PGconn *c, const char *tenant, json_t **out, char *err, size_t
 /* Revoke the token with this id (CS_NOTFOUND: no such live token). */
 int cs_token_revoke(PGconn *c, const char *id, char *err, size_t errlen);
 
-/* Authenticate a parsed token (prepared statements needed): CS_OK with the
- * owning tenant in tenant[CLOUD_TENANT_MAX + 1] when a live token with this
- * id has this hash (compared in constant time), else CS_NOTFOUND. */
-int cs_auth(PGconn *c, const char *id, const unsigned char hash[32], char *tenant,
-    char *err, size_t errlen);
 
 struct cs_archive {
 	long long id, size, generation;
@@ -71,6 +67,14 @@ struct cs_archive {
 	char *manifest;		/* the .sp-manifest.json bytes (malloc), or NULL */
 	size_t manifest_len;
 };
+
+/* Authenticate a parsed token (prepared statements needed): CS_OK with the
+ * owning tenant in tenant[CLOUD_TENANT_MAX + 1] when a live token with this
+ * id has this hash (compared in constant time), else CS_NOTFOUND. With cur,
+ * the same round trip also fetches the owning tenant's current archive
+ * (no manifest) into *cur, *has_cur saying whether there is one. */
+int cs_auth(PGconn *c, const char *id, const unsigned char hash[32], char *tenant,
+    struct cs_archive *cur, int *has_cur, char *err, size_t errlen);
 
 /* The current archive of tenant (with_manifest: load its manifest too).
  * CS_NOTFOUND before the first push. */

@@ -9,12 +9,9 @@ export SP_ENV_FAST=1
 # No configuration leaks in from the developer's shell.
 unset SP_API_URL SP_TENANT SP_TOKEN SP_TOKEN_FILE SP_SERVICES DATABASE_URL \
 	SP_CLOUD_DATABASE_URL SP_REGISTRY_TOKEN SP_REGISTRY_TOKEN_FILE
-# ... but what sp_env_up exported in setup_file stays for the file's tests
-# (bats loads this file again for every test).
-if [ -n "${BATS_FILE_TMPDIR:-}" ] && [ -f "$BATS_FILE_TMPDIR/sp-env.exports" ]; then
-	# shellcheck disable=SC1091
-	. "$BATS_FILE_TMPDIR/sp-env.exports"
-fi
+# ... except what this file's sp_env_up exported (bats reloads this per test).
+# shellcheck disable=SC1091
+[ -n "${BATS_FILE_TMPDIR:-}" ] && [ -f "$BATS_FILE_TMPDIR/env.sh" ] && . "$BATS_FILE_TMPDIR/env.sh"
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
@@ -29,8 +26,8 @@ setup() {
 sp_env_up() {
 	local out
 	out=$(sp-env up "$BATS_FILE_TMPDIR/env") || return 1
+	printf '%s\n' "$out" >"$BATS_FILE_TMPDIR/env.sh"
 	eval "$out"
-	printf '%s\n' "$out" >"$BATS_FILE_TMPDIR/sp-env.exports"
 }
 
 # sp_env_down: stop and delete the environment; call from teardown_file.

@@ -22,12 +22,18 @@ teardown_file() {
 	sp_env_down
 }
 
+# No sanitizer report in a server's log (under make asan).
+clean_log() {
+	! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$1" >&2
+}
+
 teardown() {
 	local p
 	for p in ${EXTRA_PIDS:-}; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	[ ! -f "$BATS_TEST_TMPDIR/log2" ] || clean_log "$BATS_TEST_TMPDIR/log2"
 }
 
 # api TENANT [SUFFIX]: the URL of a tenant route.
@@ -72,7 +78,8 @@ tree() {
 start_cloudd() {
 	local log=$1 i
 	shift
-	DATABASE_URL=$CLOUD_DB sp-cloudd -l 127.0.0.1:0 "$@" 2>"$log" &
+	: >"$log"
+	DATABASE_URL=$CLOUD_DB sp-cloudd -l 127.0.0.1:0 "$@" 2>>"$log" &
 	EXTRA_PIDS="${EXTRA_PIDS:-} $!"
 	for i in $(seq 1 100); do
 		URL2=$(sed -n 's/.*listening on //p' "$log")
@@ -83,7 +90,8 @@ start_cloudd() {
 	return 1
 }
 
-manifest_sha() { tar xzOf "$1" .sp-manifest.json | sha256sum | cut -c1-64; }
+# The archive's tag: its manifest's checksum of the file list.
+manifest_sha() { tar xzOf "$1" .sp-manifest.json | jq -r .checksum; }
 
 @test "sp-cloudd: /healthz answers without a token" {
 	call - GET "$SP_API_URL/healthz"
@@ -326,17 +334,46 @@ manifest_sha() { tar xzOf "$1" .sp-manifest.json | sha256sum | cut -c1-64; }
 	assert_output ""
 }
 
+@test "sp-cloudd: a large push is streamed, never held in memory" {
+	start_cloudd log2
+	pid=${EXTRA_PIDS##* }
+	mkdir t
+	head -c $((48 << 20)) /dev/urandom >t/big.bin
+	sp-collect t | sp-manifest -C t | sp-pack -C t -l 1 -o big.tgz >/dev/null
+	hwm() { awk '/^VmHWM/ {print $2}' "/proc/$pid/status"; }
+	curl -s -o /dev/null "$URL2/healthz"
+	before=$(hwm)
+	code=$(curl -s -o body -w '%{http_code}' -H "@$H_OTHER" --data-binary @big.tgz \
+		"$URL2/api/v1/cloud/tenants/other/files")
+	[ "$code" = 200 ] || fail "$(cat body)"
+	curl -s -o pulled -H "@$H_OTHER" "$URL2/api/v1/cloud/tenants/other/files"
+	cmp big.tgz pulled
+	# 48 MiB went through; the server grew by far less
+	grown=$(( $(hwm) - before ))
+	[ "$grown" -lt $((24 << 10)) ] || fail "peak RSS grew by $grown KiB"
+	# and PostgreSQL holds it in 1 MiB chunks
+	run psql -X -At -d "$CLOUD_DB" -c "select count(*), max(length(data)) from sp_cloud.archive_chunks c join sp_cloud.archives a on a.id = c.archive where a.sha256 = '$(sha256sum <big.tgz | cut -c1-64)'"
+	assert_output "$(( ($(stat -c %s big.tgz) + 1048575) / 1048576 ))|1048576"
+}
+
 @test "sp-cloudd: hostile and broken archives get 400, the current archive stays" {
 	tree t 4
 	mkarchive t good.tgz
 	call "$H_LOCAL" POST "$(api local /files)" --data-binary @good.tgz
 	[ "$code" = 200 ]
 	gen=$(jq -r .generation body)
+	cloudd-archive bad t all
 	for kind in dotdot absolute badsum missing unlisted nomanifest symlink hardlink truncated garbage; do
-		cloudd-archive bad.tgz t "$kind"
-		call "$H_LOCAL" POST "$(api local /files)" --data-binary @bad.tgz
+		call "$H_LOCAL" POST "$(api local /files)" --data-binary "@bad/$kind.tgz"
 		[ "$code" = 400 ] || fail "$kind archive gave $code: $(cat body)"
 		assert_json_error
+		# the message names the entry
+		case $kind in
+		dotdot) want=../evil ;; absolute) want=/tmp/evil ;; badsum) want=agents/a.yaml ;;
+		unlisted) want=unlisted.txt ;; symlink) want=link ;; hardlink) want=hard ;;
+		*) want="invalid archive" ;;
+		esac
+		grep -qF "$want" body || fail "$kind: $(cat body)"
 	done
 	call "$H_LOCAL" POST "$(api local /files)" --data-binary ''
 	[ "$code" = 400 ]
@@ -497,6 +534,85 @@ $id"
 	! grep -qi 'authorization' "$log"
 }
 
+# A DatabaseExport document with rows in every table; $1 changes a title.
+dbdoc() {
+	cat <<-EOF
+	{"agents":[{"id":"00000000-0000-4000-8000-000000000001","name":"writer","metadata":{"k":[1,2]}}],
+	 "users":[{"id":"00000000-0000-4000-8000-000000000002","name":"ann","email":"ann@example.test","roles":["admin","dev"]}],
+	 "skills":[{"id":"00000000-0000-4000-8000-000000000003","skill_id":"s1","name":"Skill one","agent_id":"00000000-0000-4000-8000-000000000001","tags":[],"enabled":false},
+	           {"id":"00000000-0000-4000-8000-000000000004","skill_id":"s2","name":"Skill \u00e9","tags":null}],
+	 "contexts":[{"id":"00000000-0000-4000-8000-000000000005","name":"ctx","user_id":"00000000-0000-4000-8000-000000000002"}],
+	 "content":[{"id":"00000000-0000-4000-8000-000000000006","source_id":"blog","slug":"hello","title":"${1:-Hello}","published_at":"2026-11-23T18:22:00.123456Z","body":"# Hi"}],
+	 "timestamp":"2026-11-23T18:00:00Z"}
+	EOF
+}
+
+table_md5() {
+	psql -X -At -d "$CLOUD_DB" -c "select md5(string_agg(t::text, '|' order by id)) from \"tenant_$1\".$2 t"
+}
+
+rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; }
+
+@test "sp-cloudd: database import upserts in the tenant's schema, export gives it back" {
+	dbdoc >doc.json
+	call "$H_LOCAL" POST "$(api local /database/import)" --data-binary @doc.json
+	[ "$code" = 200 ] || fail "$(cat body)"
+	run jq -r '"\(.created) \(.updated) \(.unchanged) \(.tables.agent_skills.created)"' body
+	assert_output "6 0 0 2"
+	[ "$(rows local agent_skills)" -eq 2 ]
+	[ "$(psql -X -At -d "$CLOUD_DB" -c 'select title from "tenant_local".content')" = Hello ]
+	# the same document again changes nothing; one edit updates one row
+	call "$H_LOCAL" POST "$(api local /database/import)" --data-binary @doc.json
+	run jq -r '"\(.created) \(.updated) \(.unchanged)"' body
+	assert_output "0 0 6"
+	dbdoc Changed >doc2.json
+	call "$H_LOCAL" POST "$(api local /database/import)" --data-binary @doc2.json
+	run jq -r '"\(.created) \(.updated) \(.unchanged) \(.tables.content.updated)"' body
+	assert_output "0 1 5 1"
+	# the export is the DatabaseExport document with the same rows
+	call "$H_LOCAL" GET "$(api local /database/export)"
+	[ "$code" = 200 ]
+	grep -qi '^content-type: application/json' headers
+	run jq -r 'keys_unsorted | join(" ")' body
+	assert_output "agents users skills contexts content timestamp"
+	[ "$(jq -r '.content[0].title' body)" = Changed ]
+	[ "$(jq -r '.content[0].published_at' body)" = 2026-11-23T18:22:00.123456Z ]
+	[ "$(jq -c '.users[0].roles' body)" = '["admin","dev"]' ]
+	[ "$(jq -c '[.skills[] | .tags]' body)" = '[[],null]' ]
+	[ "$(jq -r '.skills[1].name' body)" = 'Skill é' ]
+	[ "$(jq -c '.agents[0].metadata' body)" = '{"k":[1,2]}' ]
+	# and it imports back unchanged
+	mv body exported.json
+	call "$H_LOCAL" POST "$(api local /database/import)" --data-binary @exported.json
+	run jq -r '"\(.created) \(.updated) \(.unchanged)"' body
+	assert_output "0 0 6"
+	# another tenant sees none of it
+	call "$H_OTHER" GET "$(api other /database/export)"
+	[ "$code" = 200 ]
+	run jq -r '[.agents, .users, .skills, .contexts, .content | length] | add' body
+	assert_output 0
+}
+
+@test "sp-cloudd: a bad database document gets 400 and changes nothing" {
+	dbdoc >doc.json
+	call "$H_OTHER" POST "$(api other /database/import)" --data-binary @doc.json
+	[ "$code" = 200 ]
+	before=$(table_md5 other content)
+	bad_uuid=$(dbdoc Changed | sed 's/00000000-0000-4000-8000-000000000004/not-a-uuid/')
+	bad_col=$(dbdoc Changed | sed 's/"slug":"hello"/"slug":"hello","no_such_column":1/')
+	dup_name=$(dbdoc Changed | sed 's/"skill_id":"s2"/"skill_id":"s1"/')
+	for b in '{"agents":[' 'not json' '[]' '{"agents":{}}' '{"agents":[7]}' "$bad_uuid" \
+	    "$bad_col" "$dup_name" ''; do
+		call "$H_OTHER" POST "$(api other /database/import)" --data-binary "$b"
+		[ "$code" = 400 ] || fail "document ${b:0:40} gave $code: $(cat body)"
+		assert_json_error
+	done
+	call "$H_OTHER" POST "$(api other /database/import)" --data-binary "$bad_uuid"
+	grep -q 'skills\[1\]' body
+	[ "$(table_md5 other content)" = "$before" ]
+	[ "$(rows other agent_skills)" -eq 2 ]
+}
+
 @test "sp-env up: idempotent, a private token file, a tenant that works" {
 	run sp-env up "$SP_ENV_DIR"
 	assert_success
@@ -512,6 +628,15 @@ $id"
 	assert_line --partial "sp-cloudd: running ($SP_API_URL)"
 	DATABASE_URL=$CLOUD_DB sp-cloudd tenant list >t
 	[ "$(jq -r 'select(.id == "local") | .id' t)" = local ]
+	# a lost token file gets a new token for the same tenant
+	mv "$SP_TOKEN_FILE" old.token
+	sp-env up "$SP_ENV_DIR" >/dev/null
+	[ -s "$SP_TOKEN_FILE" ] && ! cmp -s old.token "$SP_TOKEN_FILE"
+	printf 'Authorization: Bearer %s\n' "$(cat "$SP_TOKEN_FILE")" >h
+	call h GET "$(api local /deploy)"
+	[ "$code" = 200 ]
+	call "$H_LOCAL" GET "$(api local /deploy)"
+	[ "$code" = 200 ]
 }
 
 @test "sp-cloudd: a restart of the database and the server loses nothing" {
@@ -522,6 +647,7 @@ $id"
 	gen=$(jq -r .generation body)
 	call "$H_LOCAL" POST "$(api local /deploy)" --data-binary '{"image":"app","tag":"before-restart"}'
 	sp-env down "$SP_ENV_DIR"
+	clean_log "$SP_ENV_DIR/cloudd.log"
 	run sp-env status "$SP_ENV_DIR"
 	[ "$status" -eq 3 ]
 	eval "$(sp-env up "$SP_ENV_DIR")"
