@@ -28,6 +28,17 @@ setup() {
 		skip "$(cat "$BATS_FILE_TMPDIR/skip")"
 	fi
 	db_reset
+	# the tenant's rows in the cloud too
+	local sch
+	for sch in $(cloud_schemas); do
+		DATABASE_URL=$SP_CLOUD_DATABASE_URL db_reset "$sch"
+	done
+}
+
+# cloud_schemas: the schemas of sp-cloudd's database that hold row tables.
+cloud_schemas() {
+	psql -X -At -d "$SP_CLOUD_DATABASE_URL" -c "select table_schema from information_schema.tables
+		where table_name = 'agent_skills' and table_schema <> 'public'"
 }
 
 # fresh_db NAME: a new empty database with the schema; prints its conninfo.
@@ -45,6 +56,7 @@ fresh_db() {
 	assert_success
 	refute_secret "$output"
 	[ "$(jq -r '.type + " " + .operation + " " + (.success|tostring)' <<<"$output")" = "result database_push true" ]
+	[ "$(jq .details.created <<<"$output")" -eq 2009 ]
 	fresh=$(fresh_db fresh1)
 	run bash -c "sp-download database | DATABASE_URL='$fresh' sp-dbimport"
 	assert_success
@@ -55,9 +67,8 @@ fresh_db() {
 	[ "$(wc -l <local.dump)" -eq 2009 ]
 	cmp local.dump fresh.dump
 	# the cloud holds the same rows too (the tenant's schema of sp-cloudd)
-	sch=$(psql -X -At -d "$SP_CLOUD_DATABASE_URL" -c "select table_schema from information_schema.tables
-		where table_name = 'agent_skills' and table_schema <> 'public' limit 1")
-	[ -n "$sch" ]
+	sch=$(cloud_schemas)
+	[ "$(wc -w <<<"$sch")" -eq 1 ]
 	DATABASE_URL=$SP_CLOUD_DATABASE_URL db_dump "$sch" | cut -f2 >cloud.dump
 	cmp local.dump cloud.dump
 }
@@ -67,9 +78,11 @@ fresh_db() {
 	sp-dbexport | sp-upload database >/dev/null
 	run sp-upload database < <(sp-dbexport)
 	assert_success
-	jq -e '.success' <<<"$output"
+	[ "$(jq -c '[.success,.details.created,.details.updated,.details.unchanged]' <<<"$output")" = "[true,0,0,300]" ]
 	psqlq -c "update agent_skills set name = 'changed' where skill_id = 's7'"
-	sp-dbexport | sp-upload database >/dev/null
+	run sp-upload database < <(sp-dbexport)
+	assert_success
+	[ "$(jq -c '[.details.created,.details.updated,.details.unchanged]' <<<"$output")" = "[0,1,299]" ]
 	run bash -c "sp-download database | sp-dbimport -n"
 	assert_success
 	[ "$(jq -c '[.details.created,.details.updated,.details.unchanged]' <<<"$output")" = "[0,0,300]" ]
