@@ -68,6 +68,16 @@ asan: deps
 bench: deps all
 	tests/bench/run
 
+# libFuzzer on the archive and manifest reader (clang, ASan, UBSan);
+# FUZZ_TIME seconds (default 60). The corpus stays in build/fuzz/corpus.
+FUZZ_TIME ?= 60
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+fuzz: all
+	$(MAKE) OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_FLAGS)' build/fuzz/lib/libsp.a
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o build/fuzz/archive_fuzz \
+		tests/fuzz/archive_fuzz.c build/fuzz/lib/libsp.a $(LDLIBS)
+	tests/fuzz/run build/fuzz/archive_fuzz $(FUZZ_TIME)
+
 demo: deps
 	$(MAKE) all
 	scripts/demo
@@ -90,6 +100,6 @@ uninstall:
 clean:
 	rm -rf bin build lib/*.o lib/*.d lib/libsp.a cmd/*.o cmd/*.d
 
-.PHONY: all deps check asan bench demo install uninstall clean
+.PHONY: all deps check asan bench fuzz demo install uninstall clean
 
 -include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d)

@@ -180,7 +180,7 @@ main(int argc, char **argv)
 	struct sp_atomic at = {0};
 	struct sp_awriter *w;
 	struct sp_reader *in;
-	char checksum[SP_HEXLEN], hex[SP_HEXLEN], err[1024], *mtext;
+	char checksum[SP_HEXLEN], msum[SP_HEXLEN], hex[SP_HEXLEN], err[1024], *mtext;
 	long long stamp = 0, size;
 	int c, level = 6, jobs = sp_ncpu(), rootfd, fd, t;
 	size_t mlen, i;
@@ -216,6 +216,10 @@ main(int argc, char **argv)
 	if ((sde = getenv("SOURCE_DATE_EPOCH")) && *sde)
 		stamp = sp_parse_num("SOURCE_DATE_EPOCH", sde, 0, 253402300799LL);
 	mtext = manifest(stamp, &mlen, checksum);
+	if ((long long)mlen > SP_MANIFEST_MAX)
+		sp_die(SP_EX_DATAERR, "too many files for one archive: the manifest would take %zu bytes, over %lld",
+		    mlen, SP_MANIFEST_MAX);
+	sp_sha256_hex(mtext, mlen, msum);
 
 	fd = strcmp(out, "-") ? fileno(sp_atomic_open(&at, out, 0644)) : STDOUT_FILENO;
 	w = sp_awriter_new(fd, level, jobs);
@@ -234,7 +238,7 @@ main(int argc, char **argv)
 		json_object_set_new(rec, "path", json_string(out));
 		json_object_set_new(rec, "size", json_integer(size));
 		json_object_set_new(rec, "sha256", json_string(hex));
-		json_object_set_new(rec, "manifest_sha256", json_string(checksum));
+		json_object_set_new(rec, "manifest_sha256", json_string(msum));
 		json_object_set_new(rec, "files", json_integer((json_int_t)nents));
 		sp_emit(rec);
 	}

@@ -23,6 +23,8 @@ struct sp_areader {
 	sp_sha256 h;
 	long long got;
 	char *path;		/* clean name of the current entry */
+	char *mtext;		/* the manifest's bytes */
+	size_t mlen;
 	char name[256];		/* printable raw name of the current entry */
 	int code;		/* sticky failure */
 	char err[768];
@@ -119,7 +121,7 @@ header(struct sp_areader *r, struct archive_entry **ae, char *err, size_t errlen
 		p[len - 1] = '\0';
 	if (!sp_utf8_valid(p, strlen(p)))
 		return fail(r, SP_EX_DATAERR, err, errlen, "%s: name is not valid UTF-8", r->name);
-	if (strcmp(p, ".") && (why = sp_path_unsafe(p, 1)))
+	if (strcmp(p, ".") && ((why = sp_path_unsafe(p, 1)) || (why = sp_name_too_long(p))))
 		return fail(r, SP_EX_DATAERR, err, errlen, "%s: %s", r->name, why);
 	if (archive_entry_hardlink(*ae))
 		return fail(r, SP_EX_DATAERR, err, errlen, "%s: hardlinks are refused", r->name);
@@ -200,7 +202,8 @@ sp_areader_open(int fd, long long max_size, struct sp_areader **rp, char *err, s
 		snprintf(err, errlen, "%s", r->err);
 		goto bad;
 	}
-	free(buf);
+	r->mtext = buf;
+	r->mlen = got;
 	*rp = r;
 	return 0;
 bad:
@@ -214,6 +217,13 @@ const struct sp_manifest *
 sp_areader_manifest(struct sp_areader *r)
 {
 	return &r->m;
+}
+
+const char *
+sp_areader_manifest_text(struct sp_areader *r, size_t *len)
+{
+	*len = r->mlen;
+	return r->mtext;
 }
 
 int
@@ -349,28 +359,43 @@ sp_areader_free(struct sp_areader *r)
 	archive_read_free(r->a);
 	sp_gzr_free(r->gz);
 	sp_manifest_free(&r->m);
+	free(r->mtext);
 	free(r->path);
 	free(r);
 }
 
 int
-sp_archive_verify_fd(int fd, long long max_size, json_t **manifest, char *err, size_t errlen)
+sp_archive_verify_fd_text(int fd, long long max_size, json_t **manifest, char **text, size_t *len,
+    char *err, size_t errlen)
 {
 	struct sp_areader *r;
 	struct sp_aentry e;
 	int t;
 
 	*manifest = NULL;
+	if (text)
+		*text = NULL;
 	if ((t = sp_areader_open(fd, max_size, &r, err, errlen)) != 0)
 		return t;
 	while ((t = sp_areader_next(r, &e, err, errlen)) == 0)
 		;
 	if (t < 0) {
 		*manifest = json_incref(r->m.doc);
+		if (text) {
+			*text = r->mtext;	/* handed over */
+			*len = r->mlen;
+			r->mtext = NULL;
+		}
 		t = 0;
 	}
 	sp_areader_free(r);
 	return t;
+}
+
+int
+sp_archive_verify_fd(int fd, long long max_size, json_t **manifest, char *err, size_t errlen)
+{
+	return sp_archive_verify_fd_text(fd, max_size, manifest, NULL, NULL, err, errlen);
 }
 
 /* ---- writer ---- */

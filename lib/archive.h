@@ -25,6 +25,12 @@
  * with "ENTRY: reason" in err. */
 int sp_archive_verify_fd(int fd, long long max_size, json_t **manifest, char *err, size_t errlen);
 
+/* As sp_archive_verify_fd, also handing over the exact bytes of the
+ * manifest entry (malloc'd, NUL-terminated, *len bytes; caller frees) on
+ * success: what "manifest_sha256" is the SHA-256 of. text may be NULL. */
+int sp_archive_verify_fd_text(int fd, long long max_size, json_t **manifest, char **text, size_t *len,
+    char *err, size_t errlen);
+
 /* ---- the streaming reader behind it ---- */
 
 enum { SP_AE_FILE = 1, SP_AE_LINK, SP_AE_DIR };
@@ -45,6 +51,9 @@ int sp_areader_open(int fd, long long max_size, struct sp_areader **r, char *err
 
 /* The verified manifest (owned by the reader). */
 const struct sp_manifest *sp_areader_manifest(struct sp_areader *r);
+
+/* The manifest entry's exact bytes (owned by the reader) and their count. */
+const char *sp_areader_manifest_text(struct sp_areader *r, size_t *len);
 
 /* The next entry, checked: a safe UTF-8 name, a regular file, symlink or
  * directory listed in the manifest with equal size and link target,

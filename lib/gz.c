@@ -15,35 +15,35 @@
 
 /* ---- reader ---- */
 
+/* A thread inflates ahead into a ring of NBUF buffers while the caller
+ * parses and hashes the previous ones; the buffer handed out last stays
+ * valid until the next call, as libarchive wants. */
 #define GZR_IN (256 * 1024)
 #define GZR_OUT (256 * 1024)
+#define NBUF 4
 
 struct sp_gzr {
+	/* producer side */
 	int fd;
 	z_stream z;
-	unsigned char *in, *out;
+	unsigned char *in;
 	long long limit, in_total, out_total;
 	int members;		/* members completed */
 	int in_member;		/* inflate has seen bytes of the current member */
-	int eof, done, code;
+	int eof, code;
 	char err[256];
+	/* the ring */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned char *buf[NBUF];
+	size_t len[NBUF];
+	int head, count, held, finished, stop;
+	int threaded;		/* 0: no thread could be started, inflate inline */
+	long long handed;	/* bytes handed to the caller */
 };
 
-struct sp_gzr *
-sp_gzr_new(int fd, long long limit)
-{
-	struct sp_gzr *g = sp_calloc(1, sizeof *g);
-
-	g->fd = fd;
-	g->limit = limit;
-	g->in = sp_malloc(GZR_IN);
-	g->out = sp_malloc(GZR_OUT);
-	if (inflateInit2(&g->z, 16 + 15) != Z_OK)
-		sp_die(SP_EX_SOFTWARE, "zlib cannot initialise");
-	return g;
-}
-
-static ssize_t __attribute__((format(printf, 3, 4)))
+static int __attribute__((format(printf, 3, 4)))
 gzr_fail(struct sp_gzr *g, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -55,19 +55,22 @@ gzr_fail(struct sp_gzr *g, int code, const char *fmt, ...)
 	return -1;
 }
 
-/* Refill the input; 0, or -1 on a read error. Sets eof at the end. */
+/* Refill the input; 0, or -1 on a read error. Sets eof at the end. The
+ * thread may be cancelled only while it waits in read(2). */
 static int
 gzr_fill(struct sp_gzr *g)
 {
 	ssize_t n;
 
-	do
+	do {
+		if (g->threaded)
+			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		n = read(g->fd, g->in, GZR_IN);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		gzr_fail(g, SP_EX_IOERR, "read error: %s", strerror(errno));
-		return -1;
-	}
+		if (g->threaded)
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return gzr_fail(g, SP_EX_IOERR, "read error: %s", strerror(errno));
 	if (n == 0)
 		g->eof = 1;
 	g->in_total += n;
@@ -76,14 +79,12 @@ gzr_fill(struct sp_gzr *g)
 	return 0;
 }
 
-ssize_t
-sp_gzr_read(struct sp_gzr *g, const void **p)
+/* Inflate into out[GZR_OUT]: the byte count, 0 at the clean end, -1 on
+ * an error (g->code, g->err). */
+static ssize_t
+gzr_produce(struct sp_gzr *g, unsigned char *out)
 {
-	if (g->code)
-		return -1;
-	if (g->done)
-		return 0;
-	g->z.next_out = g->out;
+	g->z.next_out = out;
 	g->z.avail_out = GZR_OUT;
 	while (g->z.avail_out == GZR_OUT) {
 		int r;
@@ -97,7 +98,6 @@ sp_gzr_read(struct sp_gzr *g, const void **p)
 				if (g->in_member || g->members == 0)
 					return gzr_fail(g, SP_EX_DATAERR, "%s",
 					    g->members || g->in_member ? "truncated gzip data" : "empty input, not gzip data");
-				g->done = 1;
 				return 0;
 			}
 		}
@@ -110,44 +110,151 @@ sp_gzr_read(struct sp_gzr *g, const void **p)
 		} else if (r == Z_DATA_ERROR) {
 			if (g->members && g->z.total_out == 0)
 				return gzr_fail(g, SP_EX_DATAERR, "trailing bytes after the gzip data");
-			return gzr_fail(g, SP_EX_DATAERR, "corrupt gzip data (%s)",
-			    g->z.msg ? g->z.msg : "data error");
+			return gzr_fail(g, SP_EX_DATAERR, "corrupt gzip data (%s)", g->z.msg ? g->z.msg : "data error");
 		} else if (r == Z_MEM_ERROR) {
 			return gzr_fail(g, SP_EX_SOFTWARE, "out of memory");
 		} else if (r != Z_OK && r != Z_BUF_ERROR) {
-			return gzr_fail(g, SP_EX_DATAERR, "corrupt gzip data (%s)",
-			    g->z.msg ? g->z.msg : "stream error");
+			return gzr_fail(g, SP_EX_DATAERR, "corrupt gzip data (%s)", g->z.msg ? g->z.msg : "stream error");
 		}
 	}
 	g->out_total += GZR_OUT - g->z.avail_out;
 	if (g->out_total > g->limit)
 		return gzr_fail(g, SP_EX_DATAERR, "over the size limit of %lld bytes uncompressed", g->limit);
-	*p = g->out;
 	return GZR_OUT - g->z.avail_out;
+}
+
+static void *
+gzr_thread(void *arg)
+{
+	struct sp_gzr *g = arg;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		int slot;
+		ssize_t n;
+
+		while (!g->stop && g->count + (g->held >= 0) >= NBUF)
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (g->stop)
+			break;
+		slot = (g->head + g->count) % NBUF;
+		pthread_mutex_unlock(&g->mu);
+		n = gzr_produce(g, g->buf[slot]);
+		pthread_mutex_lock(&g->mu);
+		if (n <= 0) {
+			g->finished = 1;
+			pthread_cond_broadcast(&g->cv);
+			break;
+		}
+		g->len[slot] = (size_t)n;
+		g->count++;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+struct sp_gzr *
+sp_gzr_new(int fd, long long limit)
+{
+	struct sp_gzr *g = sp_calloc(1, sizeof *g);
+	int i;
+
+	g->fd = fd;
+	g->limit = limit;
+	g->in = sp_malloc(GZR_IN);
+	for (i = 0; i < NBUF; i++)
+		g->buf[i] = sp_malloc(GZR_OUT);
+	g->held = -1;
+	if (inflateInit2(&g->z, 16 + 15) != Z_OK)
+		sp_die(SP_EX_SOFTWARE, "zlib cannot initialise");
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	/* a busy server may be out of threads: then inflate in the caller */
+	g->threaded = 1;	/* before the thread reads it */
+	if (pthread_create(&g->th, NULL, gzr_thread, g) != 0)
+		g->threaded = 0;
+	return g;
+}
+
+ssize_t
+sp_gzr_read(struct sp_gzr *g, const void **p)
+{
+	ssize_t n = 0;
+
+	if (!g->threaded) {
+		if (g->finished)
+			return g->code ? -1 : 0;
+		n = gzr_produce(g, g->buf[0]);
+		if (n <= 0)
+			g->finished = 1;
+		else
+			g->handed += n;
+		*p = g->buf[0];
+		return n;
+	}
+	pthread_mutex_lock(&g->mu);
+	if (g->held >= 0) {
+		g->held = -1;	/* the caller is done with it */
+		pthread_cond_broadcast(&g->cv);
+	}
+	while (g->count == 0 && !g->finished)
+		pthread_cond_wait(&g->cv, &g->mu);
+	if (g->count > 0) {
+		g->held = g->head;
+		g->head = (g->head + 1) % NBUF;
+		g->count--;
+		*p = g->buf[g->held];
+		n = (ssize_t)g->len[g->held];
+		g->handed += n;
+	} else if (g->code) {
+		n = -1;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return n;
 }
 
 const char *
 sp_gzr_error(struct sp_gzr *g, int *code)
 {
+	int c;
+
+	pthread_mutex_lock(&g->mu);
+	c = g->finished && g->count == 0 ? g->code : 0;	/* reported in stream order */
+	pthread_mutex_unlock(&g->mu);
 	if (code)
-		*code = g->code;
-	return g->err;
+		*code = c;
+	return c ? g->err : "";
 }
 
 long long
 sp_gzr_total(struct sp_gzr *g)
 {
-	return g->out_total;
+	return g->handed;
 }
 
 void
 sp_gzr_free(struct sp_gzr *g)
 {
+	int i;
+
 	if (!g)
 		return;
+	pthread_mutex_lock(&g->mu);
+	g->stop = 1;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	if (g->threaded) {
+		pthread_cancel(g->th);	/* takes effect only in a blocked read(2) */
+		pthread_join(g->th, NULL);
+	}
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
 	inflateEnd(&g->z);
 	free(g->in);
-	free(g->out);
+	for (i = 0; i < NBUF; i++)
+		free(g->buf[i]);
 	free(g);
 }
 

@@ -42,6 +42,8 @@ sp_link_unsafe(const char *path, const char *target)
 		return "symlink with an empty target";
 	if (*target == '/')
 		return "symlink to an absolute path";
+	if (strlen(target) >= 4096)
+		return "symlink target too long";
 	for (s = target; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return "control character in symlink target";
@@ -64,6 +66,19 @@ sp_link_unsafe(const char *path, const char *target)
 			break;
 	}
 	return NULL;
+}
+
+const char *
+sp_name_too_long(const char *path)
+{
+	const char *s, *c;
+
+	if (strlen(path) >= 4096)
+		return "path too long";
+	for (s = path; (c = strchr(s, '/')); s = c + 1)
+		if (c - s > 255)
+			return "name too long";
+	return strlen(s) > 255 ? "name too long" : NULL;
 }
 
 static int
@@ -144,6 +159,8 @@ take_file(json_t *o, struct sp_mfile *f)
 		return "no \"path\" string";
 	f->path = sp_strdup(json_string_value(p));
 	if ((why = sp_path_unsafe(f->path, 1)))
+		return why;
+	if ((why = sp_name_too_long(f->path)))
 		return why;
 	if (!strcmp(f->path, SP_MANIFEST_NAME))
 		return "the manifest lists itself";

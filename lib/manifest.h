@@ -42,6 +42,10 @@ void sp_mchecksum_add(sp_sha256 *h, const char *path, long long size, unsigned m
  * comes after an ordinary component (so no chain of links can escape). */
 const char *sp_link_unsafe(const char *path, const char *target);
 
+/* "path too long" (4096 bytes or more) or "name too long" (a component
+ * over 255 bytes), or NULL: what Linux file systems can hold. */
+const char *sp_name_too_long(const char *path);
+
 /* Parse and validate the manifest text buf[0..n): version 1, a "files"
  * array of {path,size,mode,sha256,link?} with clean unique UTF-8 paths
  * without control characters, no path below another listed path, safe

@@ -212,7 +212,8 @@ sp_stage_file_done(struct sp_stage *st, int fd, const char *path, unsigned mode,
 {
 	struct timespec ts[2] = {{(time_t)mtime, 0}, {(time_t)mtime, 0}};
 
-	if (fchmod(fd, mode & 0777) != 0 || futimens(fd, ts) != 0 || close(fd) != 0)
+	futimens(fd, ts);	/* best effort: an odd mtime is no reason to fail */
+	if (fchmod(fd, mode & 0777) != 0 || close(fd) != 0)
 		sp_die_errno(SP_EX_IOERR, "%s/%s", st->spath, path);
 	sp_fault_point();
 }
@@ -289,7 +290,8 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 		}
 	if (errno)
 		sp_die_errno(SP_EX_IOERR, "%s/%s", k->dir, prefix);
-	qsort(names, n, sizeof *names, namecmp);
+	if (n)
+		qsort(names, n, sizeof *names, namecmp);
 	for (i = 0; i < n; i++) {
 		char *rel = sp_asprintf("%s%s", prefix, names[i]);
 		struct stat sb;

@@ -342,3 +342,10 @@ pack() {
 	run ls -A
 	refute_output --partial sp-tmp
 }
+
+@test "sp-unpack: refuses names and link targets no file system can hold" {
+	long=$(printf 'n%.0s' $(seq 1 300))
+	refused '{"entries":[{"type":"file","name":"'"$long"'","data":"x"}]}' "$long: name too long"
+	refused '{"entries":[{"type":"link","name":"l","target":"'"$(printf 'a/%.0s' $(seq 1 2100))"'"}]}' \
+		"l: symlink target too long"
+}

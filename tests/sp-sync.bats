@@ -1,0 +1,344 @@
+#!/usr/bin/env bats
+# sp-sync: every workflow of SPEC §4, both directions, against a real
+# PostgreSQL and a real sp-cloudd; dry runs, filters, --delete, failures.
+
+load helper
+
+setup_file() {
+	sp_env_up
+}
+
+teardown_file() {
+	sp_env_down
+}
+
+tables="agents users agent_skills contexts content"
+
+# A tenant of its own and an empty local database for every test.
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	local t="t$BATS_TEST_NUMBER"
+	DATABASE_URL=$SP_CLOUD_DATABASE_URL sp-cloudd tenant add "$t" >token
+	export SP_TENANT=$t SP_TOKEN_FILE=$BATS_TEST_TMPDIR/token SP_STATE_DIR=$BATS_TEST_TMPDIR/.sp
+	psql -X -q "$DATABASE_URL" -c "truncate $(echo "$tables" | tr ' ' ,) cascade"
+}
+
+# sample DIR: a service tree with every kind of thing in it.
+sample() {
+	local d=$1 s
+	mkfile "$d/agents/support.yaml" "name: support"$'\n'
+	mkfile "$d/config/app.yaml" "port: 8080"$'\n'
+	mkfile "$d/mcp/servers.json" '{"servers":{}}'
+	mkfile "$d/profiles/prod.yaml" "replicas: 2"$'\n'
+	for s in greet summarize; do
+		mkfile "$d/skills/$s/config.yaml" "id: $s
+name: ${s^}
+description: The $s skill
+enabled: true
+tags: [demo, $s]
+file: SKILL.md
+"
+		mkfile "$d/skills/$s/SKILL.md" "# ${s^}"$'\n\nDo it.\n'
+	done
+	mkfile "$d/content/blog/one.md" $'---\ntitle: One\nslug: one\ntags: [a, b]\nafter_reading_this: [two]\n---\nFirst, caf\xc3\xa9.\n'
+	mkfile "$d/content/blog/two.md" $'---\ntitle: Two\nslug: two\n---\nSecond.\n'
+	mkfile "$d/content/docs/start.md" $'---\ntitle: Start\nslug: start\n---\nRun it.\n'
+}
+
+# rows: every row of every table, sorted, as JSON lines.
+rows() {
+	local t
+	for t in $tables; do
+		psql -X -q -At "$DATABASE_URL" -c "select row_to_json(x)::text from $t x order by id"
+	done
+}
+
+# remote_paths: the paths in the cloud's manifest.
+remote_paths() { sp-download -q manifest --missing-ok | jq -r .path; }
+
+@test "files push, then pull into an empty tree: identical; a second push sends nothing" {
+	sample services
+	run sp-sync files push
+	assert_success
+	run jq -r '"\(.operation) \(.success) \(.items_synced) \(.details.upload.generation)"' <<<"$output"
+	assert_output "files_push true 11 1"
+	run sp-sync files push
+	assert_success
+	run jq -r '"\(.items_synced) \(.items_skipped) \(.details.unchanged)"' <<<"$output"
+	assert_output "0 11 true"
+	# the cloud still holds generation 1: nothing was uploaded
+	run sp-download -q files -o a.tgz
+	[ "$(tar xzf a.tgz -O .sp-manifest.json | jq '.files | length')" -eq 11 ]
+	run curl -fsS -H "Authorization: Bearer $(cat token)" "$SP_API_URL/api/v1/cloud/tenants/$SP_TENANT/files/manifest"
+	assert_success
+	run sp-sync -C fresh files pull
+	assert_success
+	run jq -r '"\(.operation) \(.items_synced)"' <<<"$output"
+	assert_output "files_pull 11"
+	diff -r services fresh
+}
+
+@test "files push --dry-run uploads nothing and lists exactly what would change" {
+	sample services
+	run sp-sync --dry-run files push
+	assert_success
+	run jq -c '[.items_synced, .details.dry_run, (.details.added | length)]' <<<"$output"
+	assert_output "[11,true,11]"
+	run remote_paths
+	assert_output ""
+	sp-sync files push >/dev/null
+	echo changed >services/config/app.yaml
+	rm services/profiles/prod.yaml
+	mkfile services/config/new.yaml x
+	run sp-sync --dry-run --delete files push
+	run jq -c '[.items_synced, .items_deleted, .details.added, .details.modified, .details.removed]' <<<"$output"
+	assert_output '[2,1,["config/new.yaml"],["config/app.yaml"],["profiles/prod.yaml"]]'
+	run remote_paths
+	assert_line profiles/prod.yaml
+	refute_line config/new.yaml
+}
+
+@test "files push keeps files only in the cloud unless --delete, and says so" {
+	sample services
+	sp-sync files push >/dev/null
+	rm services/profiles/prod.yaml
+	echo v2 >services/config/app.yaml
+	run sp-sync files push
+	assert_success
+	run jq -c '[.items_synced, .items_deleted, .details.removed, .details.removed_action]' <<<"$output"
+	assert_output '[1,0,["profiles/prod.yaml"],"kept"]'
+	run remote_paths
+	assert_line profiles/prod.yaml
+	run bash -c 'sp-download -q files | tar xzf - -O config/app.yaml'
+	assert_output v2
+	run sp-sync --delete files push
+	run jq -c '[.items_synced, .items_deleted]' <<<"$output"
+	assert_output '[0,1]'
+	run remote_paths
+	refute_line profiles/prod.yaml
+}
+
+@test "files push --filter changes only the matching paths in the cloud" {
+	sample services
+	sp-sync files push >/dev/null
+	echo a2 >services/agents/support.yaml
+	echo c2 >services/config/app.yaml
+	run sp-sync --filter 'agents/**' files push
+	assert_success
+	run jq -c '[.items_synced, .details.modified]' <<<"$output"
+	assert_output '[1,["agents/support.yaml"]]'
+	run bash -c 'sp-download -q files | tar xzf - -O agents/support.yaml config/app.yaml'
+	assert_output "a2
+port: 8080"
+	[ "$(remote_paths | wc -l)" -eq 11 ]
+}
+
+@test "files pull: --dry-run writes nothing; local-only files stay unless --delete; --filter" {
+	sample services
+	sp-sync files push >/dev/null
+	mkdir local
+	mkfile local/mine.txt keep
+	mkfile local/config/app.yaml old
+	run sp-sync -C local --dry-run files pull
+	assert_success
+	run jq -c '[.items_synced, .details.modified, .details.removed]' <<<"$output"
+	assert_output '[11,["config/app.yaml"],["mine.txt"]]'
+	[ "$(cat local/config/app.yaml)" = old ]
+	[ ! -e local/agents ]
+	run sp-sync -C local --filter 'config/**' files pull
+	assert_success
+	run jq -c '[.items_synced, .details.modified]' <<<"$output"
+	assert_output '[1,["config/app.yaml"]]'
+	[ ! -e local/agents ]
+	[ "$(cat local/config/app.yaml)" = "port: 8080" ]
+	run sp-sync -C local files pull
+	[ -f local/mine.txt ]
+	run sp-sync -C local --delete files pull
+	run jq -c '[.items_deleted, .details.removed]' <<<"$output"
+	assert_output '[1,["mine.txt"]]'
+	[ ! -e local/mine.txt ]
+	diff -r services local
+}
+
+@test "database push and pull: local -> cloud -> an empty local database, every row identical" {
+	sample services
+	sp-sync skills push >/dev/null
+	sp-sync content push >/dev/null
+	sp-dbimport --operation seed >/dev/null <<-'EOF'
+	{"type":"row","table":"agents","data":{"id":"0b4f5a4e-3c1d-4e5f-8a9b-0c1d2e3f4a5b","name":"support","metadata":{"k":[1,{"x":null}]}}}
+	{"type":"row","table":"users","data":{"id":"1c5a6b7d-4e2f-4a6b-9c0d-1e2f3a4b5c6d","name":"ada","email":"ada@example.org","roles":["admin"]}}
+	EOF
+	rows >before
+	run sp-sync --dry-run database push
+	assert_success
+	run jq -c '[.operation, .items_synced, .details.dry_run]' <<<"$output"
+	assert_output '["database_push",7,true]'
+	run bash -c 'sp-download -q database | wc -l'
+	assert_output 0
+	run sp-sync database push
+	run jq -c '[.items_synced, .details.upload.created]' <<<"$output"
+	assert_output '[7,7]'
+	psql -X -q "$DATABASE_URL" -c "truncate $(echo "$tables" | tr ' ' ,) cascade"
+	run sp-sync --dry-run database pull
+	run jq -c '[.items_synced, .details.created]' <<<"$output"
+	assert_output '[7,7]'
+	[ "$(rows | wc -l)" -eq 0 ]
+	run sp-sync database pull
+	assert_success
+	rows | diff - before
+	run sp-sync database push
+	run jq -c '[.items_synced, .details.unchanged]' <<<"$output"
+	assert_output '[0,true]'
+}
+
+@test "database: --filter picks tables; pull --delete removes local-only rows, reported" {
+	sample services
+	sp-sync skills push >/dev/null
+	sp-sync content push >/dev/null
+	run sp-sync --filter skills database push
+	run jq -c '[.items_synced, .details.tables]' <<<"$output"
+	assert_output '[2,["agent_skills"]]'
+	run bash -c 'sp-download -q database | jq -r .table | sort -u'
+	assert_output agent_skills
+	run sp-sync --filter 'nope*' database push
+	assert_failure 2
+	assert_output --partial "no table matches the filter"
+	mkfile services/skills/extra/config.yaml $'id: extra\nname: Extra\n'
+	mkfile services/skills/extra/SKILL.md x
+	sp-sync skills push >/dev/null
+	run sp-sync --filter skills database pull
+	run jq -c '[.items_deleted]' <<<"$output"
+	assert_output '[0]'
+	[ "$(psql -X -At "$DATABASE_URL" -c 'select count(*) from agent_skills')" -eq 3 ]
+	run sp-sync --filter skills --delete database pull
+	run jq -c '[.items_deleted]' <<<"$output"
+	assert_output '[1]'
+	[ "$(psql -X -At "$DATABASE_URL" -c "select count(*) from agent_skills where skill_id = 'extra'")" -eq 0 ]
+}
+
+@test "skills and content: disk -> database -> a new disk tree, lossless" {
+	sample services
+	run sp-sync skills push
+	run jq -c '[.operation, .items_synced]' <<<"$output"
+	assert_output '["skills_to_database",2]'
+	run sp-sync content push
+	run jq -c '[.operation, .items_synced]' <<<"$output"
+	assert_output '["content_to_database",3]'
+	run sp-sync -C out skills pull
+	run jq -c '[.operation, .items_synced]' <<<"$output"
+	assert_output '["skills_to_disk",2]'
+	run sp-sync -C out content pull
+	assert_success
+	sp-scan skills services/skills | sort >a
+	sp-scan skills out/skills | sort >b
+	cmp a b
+	sp-scan content services/content | jq -c 'del(.data.file_path)' | sort >a
+	sp-scan content out/content | jq -c 'del(.data.file_path)' | sort >b
+	cmp a b
+	# dry run and filter
+	echo "More." >>services/skills/greet/SKILL.md
+	run sp-sync --dry-run skills push
+	run jq -c '[.items_synced, .details.dry_run]' <<<"$output"
+	assert_output '[1,true]'
+	run sp-sync --filter summarize skills push
+	run jq -c '.items_synced' <<<"$output"
+	assert_output 0
+	run sp-sync --filter greet skills push
+	run jq -c '.items_synced' <<<"$output"
+	assert_output 1
+}
+
+@test "all push = files + database + deploy (skipped without an image); all pull = files + database" {
+	sample services
+	sp-sync skills push >/dev/null
+	run --separate-stderr sp-sync all push
+	assert_success
+	[[ "$stderr" == *"deploy: skipped, no image configured"* ]]
+	run jq -r .operation <<<"$output"
+	assert_output "files_push
+database_push
+deploy"
+	run jq -r 'select(.operation == "deploy") | .details.skipped' <<<"$(sp-sync -q all push)"
+	assert_output --partial "SP_IMAGE"
+	rm -rf services
+	psql -X -q "$DATABASE_URL" -c "truncate $(echo "$tables" | tr ' ' ,) cascade"
+	run sp-sync all pull
+	assert_success
+	run jq -r '"\(.operation) \(.items_synced)"' <<<"$output"
+	assert_output "files_pull 11
+database_pull 2"
+}
+
+@test "all push with an image deploys through sp-deploy (docker stubbed: no engine here)" {
+	sample services
+	mkdir stubs
+	for c in docker cargo npm; do ln -s "$REPO/tests/lib/recording-stub" "stubs/$c"; done
+	export STUB_LOG=$BATS_TEST_TMPDIR/stub.log
+	mkdir app
+	printf 'FROM scratch\n' >app/Dockerfile
+	git -C app init -q && git -C app add Dockerfile &&
+		git -C app -c user.name=t -c user.email=t@t commit -qm app
+	run --separate-stderr env PATH="$PWD/stubs:$PATH" SP_IMAGE=shop SP_TAG=v1 SP_DEPLOY_DIR="$PWD/app" sp-sync all push
+	assert_success
+	run jq -r 'select(.operation == "deploy") | "\(.success) \(.details.image // .details.deployment.image // "")"' <<<"$output"
+	assert_line --partial "true"
+	run grep -c '^\["docker","build"' "$STUB_LOG"
+	assert_output 1
+	run curl -fsS -H "Authorization: Bearer $(cat token)" "$SP_API_URL/api/v1/cloud/tenants/$SP_TENANT/deploy"
+	assert_output --partial '"tag":"v1"'
+}
+
+@test "a failing stage stops the workflow with its status and message; nothing after it runs" {
+	sample services
+	echo "spt_0000000000000000_$(printf '%064d' 0)" >token
+	run --separate-stderr sp-sync all push
+	assert_failure 77
+	run jq -r '"\(.operation) \(.success)"' <<<"$output"
+	assert_output "files_push false"
+	[[ "$stderr" == *unauthorized* ]]
+	refute_secret "$output" "$stderr"
+	run --separate-stderr sp-sync -C nowhere files push
+	assert_failure 66
+	run jq -r '.errors[0]' <<<"$output"
+	assert_output --partial "nowhere"
+}
+
+@test "--config FILE: KEY=VALUE settings override the environment; unknown keys are refused" {
+	sample alt
+	printf '# settings\nSP_SERVICES=%s\nexport SP_TENANT="%s"\n' "$PWD/alt" "$SP_TENANT" >sync.conf
+	run env SP_TENANT=other sp-sync --config sync.conf files push
+	assert_success
+	run jq -r .items_synced <<<"$output"
+	assert_output 11
+	printf 'SP_SERVICES=x\nSP_TOKN=y\n' >bad.conf
+	run sp-sync --config bad.conf files push
+	assert_failure 78
+	assert_output "sp-sync: bad.conf:2: unknown setting \"SP_TOKN\""
+}
+
+@test "nothing configured: the embedded default (sp-env) is started and used" {
+	sample services
+	run env -u DATABASE_URL -u SP_API_URL -u SP_TENANT -u SP_TOKEN_FILE \
+		SP_ENV_DIR="$BATS_TEST_TMPDIR/embedded" sp-sync files push
+	sp-env purge "$BATS_TEST_TMPDIR/embedded" >/dev/null
+	assert_success
+	assert_line --partial "using the embedded environment"
+	assert_line --partial '"operation":"files_push","success":true,"items_synced":11'
+}
+
+@test "usage: targets, directions and options; options may follow the operands" {
+	run sp-sync files
+	assert_failure 2
+	run sp-sync disks push
+	assert_failure 2
+	assert_output --partial 'unknown target "disks"'
+	run sp-sync files sideways
+	assert_failure 2
+	run sp-sync --bogus files push
+	assert_failure 2
+	sample services
+	run sp-sync files push --dry-run --filter 'agents/**'
+	assert_success
+	run jq -c '[.items_synced, .details.dry_run]' <<<"$output"
+	assert_output '[1,true]'
+}
