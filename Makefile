@@ -20,8 +20,9 @@ override CPPFLAGS += -D_GNU_SOURCE -DSP_VERSION='"$(VERSION)"' -Ilib \
 override CFLAGS += -std=gnu11 -Wall -Wextra -pthread -MMD -MP
 LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread -lm
 
-TOOLS = sp-collect sp-manifest sp-pack sp-unpack sp-dbexport sp-dbimport sp-upload sp-download sp-cloudd sp-mcp sp-deploy
-SCRIPTS = scripts/sp-env scripts/sp-sync
+TOOLS = sp-collect sp-manifest sp-pack sp-unpack sp-dbexport sp-dbimport sp-upload sp-download sp-cloudd sp-mcp sp-deploy \
+	sp-scan sp-write sp-diff
+SCRIPTS = scripts/sp-env scripts/sp-sync scripts/sp-local
 MAN1 = $(wildcard man/man1/*.1)
 MAN7 = $(wildcard man/man7/*.7)
 MAN8 = $(wildcard man/man8/*.8)
@@ -68,15 +69,23 @@ asan: deps
 bench: deps all
 	tests/bench/run
 
-# libFuzzer on the archive and manifest reader (clang, ASan, UBSan);
-# FUZZ_TIME seconds (default 60). The corpus stays in build/fuzz/corpus.
+# libFuzzer targets: every tests/fuzz/fuzz_*.c, linked with the library
+# built by clang with ASan and UBSan in build/fuzz. `make fuzz` runs each
+# for FUZZ_TIME seconds (default 60); corpora stay in build/fuzz/.
 FUZZ_TIME ?= 60
-FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
-fuzz: all
-	$(MAKE) OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_FLAGS)' build/fuzz/lib/libsp.a
-	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o build/fuzz/archive_fuzz \
-		tests/fuzz/archive_fuzz.c build/fuzz/lib/libsp.a $(LDLIBS)
-	tests/fuzz/run build/fuzz/archive_fuzz $(FUZZ_TIME)
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+FUZZ_BINS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz: all $(FUZZ_BINS)
+	tests/fuzz/run $(FUZZ_TIME) $(FUZZ_BINS)
+
+fuzz-lib:
+	$(MAKE) OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' build/fuzz/lib/libsp.a
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c fuzz-lib
+	clang $(CPPFLAGS) -std=gnu11 $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		build/fuzz/lib/libsp.a $(LDLIBS)
 
 demo: deps
 	$(MAKE) all
@@ -100,6 +109,6 @@ uninstall:
 clean:
 	rm -rf bin build lib/*.o lib/*.d lib/libsp.a cmd/*.o cmd/*.d
 
-.PHONY: all deps check asan bench fuzz demo install uninstall clean
+.PHONY: all deps check asan bench fuzz fuzz-lib demo install uninstall clean
 
 -include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d)

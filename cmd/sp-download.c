@@ -1,5 +1,6 @@
 /* sp-download - GET the tenant's archive, manifest or database from the cloud API. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 #include "hash.h"
 #include "http.h"
 #include "ndjson.h"
+#include "path.h"
 #include "result.h"
+#include "transfer.h"
 
 static const char usage[] =
     "usage: sp-download [OPTION]... files [-o FILE] [--if-none-match SHA256]\n"
@@ -32,22 +35,43 @@ static const char usage[] =
 
 enum { OPT_IF_NONE_MATCH = 1, OPT_MISSING_OK };
 
+#define OUTBUF (256 << 10)
+
 struct out {
 	int fd;			/* stdout, or -1 when writing to the atomic file */
 	struct sp_atomic at;
+	int hash;		/* hash what is written (for the result record) */
 	sp_sha256 sha;
+	char *buf;		/* stdout: curl hands out 16 KiB at a time */
+	size_t len;
 };
 
-/* Sink: append to the output and hash what was written. */
+static int
+out_flush(struct out *o)
+{
+	int rc = o->len ? sp_write_all(o->fd, o->buf, o->len) : 0;
+
+	o->len = 0;
+	return rc;
+}
+
+/* Sink: append to the output (hashing it when asked). */
 static int
 out_write(void *arg, const void *p, size_t n)
 {
 	struct out *o = arg;
 
-	sp_sha256_update(&o->sha, p, n);
-	if (o->fd >= 0)
+	if (o->hash)
+		sp_sha256_update(&o->sha, p, n);
+	if (o->fd < 0)
+		return fwrite(p, 1, n, o->at.fp) == n ? 0 : -1;
+	if (o->len + n > OUTBUF && out_flush(o) != 0)
+		return -1;
+	if (n >= OUTBUF)
 		return sp_write_all(o->fd, p, n);
-	return fwrite(p, 1, n, o->at.fp) == n ? 0 : -1;
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	return 0;
 }
 
 static void
@@ -66,10 +90,18 @@ files(struct sp_http *h, const char *output, const char *inm)
 	if (tofile) {
 		sp_atomic_open(&o.at, output, 0644);
 		o.fd = -1;
+		o.hash = 1;
+		sp_sha256_init(&o.sha);
+	} else {
+		o.buf = sp_malloc(OUTBUF);
+		fcntl(o.fd, F_SETPIPE_SZ, 1 << 20);	/* fewer wake-ups of the reader; may fail */
 	}
-	sp_sha256_init(&o.sha);
 	code = sp_http_do(h, &rq, &rs, err, sizeof err);
-	sp_sha256_final(&o.sha, hex);
+	if (!code && !tofile && out_flush(&o) != 0)
+		code = SP_EX_IOERR, snprintf(err, sizeof err, "stdout: %s", strerror(errno));
+	if (o.hash)
+		sp_sha256_final(&o.sha, hex);
+	free(o.buf);
 	if (code)
 		sp_die(code, "%s", err);
 	if (rs.status == 304 || tofile) {
@@ -88,7 +120,7 @@ files(struct sp_http *h, const char *output, const char *inm)
 		} else {
 			sp_atomic_commit(&o.at);
 			json_object_set_new(d, "unchanged", json_false());
-			json_object_set_new(d, "path", json_string(output));
+			sp_record_set_name(d, "path", output);
 			json_object_set_new(d, "size", json_integer(rs.bytes));
 			json_object_set_new(d, "sha256", json_string(hex));
 		}
@@ -133,11 +165,37 @@ manifest(struct sp_http *h, int missing_ok)
 	sp_http_resp_free(&rs);
 }
 
+/* Sink: the spool file; a retry starts it over. */
+static int
+spool_write(void *arg, const void *p, size_t n)
+{
+	return sp_write_all(*(int *)arg, p, n);
+}
+
+static int
+spool_reset(void *arg)
+{
+	int fd = *(int *)arg;
+
+	return ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
+}
+
 static void
 database(struct sp_http *h)
 {
-	(void)h;
-	sp_die(SP_EX_SOFTWARE, "database: needs lib/dbdoc, not merged yet");
+	int fd = sp_http_spool(), code;
+	struct sp_http_sink sink = {spool_write, spool_reset, &fd};
+	struct sp_http_req rq = {.method = "GET", .path = "/database/export", .sink = &sink};
+	struct sp_http_resp rs;
+	char err[1024];
+
+	/* the whole document first: a failed transfer writes no row */
+	if ((code = sp_http_do(h, &rq, &rs, err, sizeof err)))
+		sp_die(code, "%s", err);
+	if ((code = sp_transfer_rows(fd, err, sizeof err)))
+		sp_die(code == SP_EX_DATAERR ? SP_EX_UNAVAILABLE : code, "%s/database/export: %s", sp_http_base(h), err);
+	close(fd);
+	sp_http_resp_free(&rs);
 }
 
 int

@@ -16,6 +16,7 @@
 #include "ndjson.h"
 #include "path.h"
 #include "result.h"
+#include "transfer.h"
 
 static const char usage[] =
     "usage: sp-upload [OPTION]... files [ARCHIVE]\n"
@@ -45,25 +46,11 @@ fail(int code, const char *err)
 	sp_die(code, "%s", err);
 }
 
-/* The archive record on the reader: exactly one, with a path. */
-static json_t *
-archive_record(struct sp_reader *in, char **path)
+/* The count n of answer, 0 when absent. */
+static long long
+count(json_t *answer, const char *n)
 {
-	json_t *rec, *found = NULL;
-	const char *why;
-
-	while ((rec = sp_reader_next(in))) {
-		if (strcmp(sp_record_type(rec), "archive"))
-			sp_reader_die(in, "expected an archive record, not \"%s\"", sp_record_type(rec));
-		if (found)
-			sp_reader_die(in, "more than one archive record");
-		if (!(*path = sp_record_path(rec, &why)))
-			sp_reader_die(in, "%s", why);
-		found = rec;
-	}
-	if (!found)
-		sp_die(SP_EX_DATAERR, "%s: no archive record", in->name);
-	return found;
+	return json_integer_value(json_object_get(answer, n));
 }
 
 static void
@@ -72,67 +59,30 @@ files(struct sp_http *h, const char *arg)
 	struct sp_http_body b;
 	struct sp_http_req rq = {.method = "POST", .path = "/files", .content_type = "application/gzip", .body = &b};
 	struct sp_http_resp rs;
-	json_t *rec = NULL, *answer, *r, *d;
-	json_error_t je;
-	const char *want = NULL, *got;
-	char *path = NULL, err[1024];
-	int fd = -1, code, ch;
-	struct stat st;
+	json_t *rec, *answer, *r, *d;
+	const char *want, *got;
+	char *name, err[1024];
+	int fd, code;
 
-	if (!arg || !strcmp(arg, "-")) {
-		if (isatty(STDIN_FILENO))
-			sp_usage_die(usage, "no ARCHIVE given and stdin is a terminal");
-		ch = getc(stdin);
-		if (ch == EOF)
-			sp_die(SP_EX_NOINPUT, "<stdin>: no archive and no archive record");
-		ungetc(ch, stdin);
-		if (ch == 0x1f) {	/* gzip magic: the archive itself */
-			sp_http_body_stream(&b, stdin);
-			arg = NULL;
-		} else {
-			struct sp_reader *in = sp_reader_fdopen(stdin, "<stdin>");
-			rec = archive_record(in, &path);
-			sp_reader_close(in);
-			arg = path;
-		}
-	}
-	if (arg && (!path || strcmp(path, "-"))) {
-		if ((fd = open(arg, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0)
-			sp_die_errno(sp_ex_for_errno(errno), "%s", arg);
-		if (!S_ISREG(st.st_mode))
-			sp_die(SP_EX_NOINPUT, "%s: not a regular file", arg);
-		if (rec && json_is_integer(json_object_get(rec, "size")) &&
-		    json_integer_value(json_object_get(rec, "size")) != st.st_size)
-			sp_die(SP_EX_DATAERR, "%s: size differs from its archive record (changed since sp-pack?)", arg);
-		sp_http_body_fd(&b, fd, st.st_size);
-	} else if (arg) {
-		sp_die(SP_EX_DATAERR, "<stdin>: the archive record names stdout (\"-\"); pass the archive itself");
-	}
+	if ((!arg || !strcmp(arg, "-")) && isatty(STDIN_FILENO))
+		sp_usage_die(usage, "no ARCHIVE given and stdin is a terminal");
+	rec = sp_upload_archive(arg, &b, &fd, &name);
 	sp_http_body_hash(&b);
-	want = rec ? json_string_value(json_object_get(rec, "sha256")) : NULL;
-	code = sp_http_do(h, &rq, &rs, err, sizeof err);
-	if (code)
+	if ((code = sp_http_do(h, &rq, &rs, err, sizeof err)) ||
+	    (code = sp_http_answer(h, rq.method, rq.path, &rs, &answer, err, sizeof err)))
 		fail(code, err);
-	got = sp_http_body_sha256(&b);
-	answer = json_loadb(rs.body ? rs.body : "", rs.len, 0, &je);
-	if (!json_is_object(answer)) {
-		snprintf(err, sizeof err, "POST %s/files: the answer is not a JSON object", sp_http_base(h));
-		fail(SP_EX_UNAVAILABLE, err);
-	}
 	r = sp_result_new(operation);
 	d = sp_result_details(r);
 	json_object_update(d, answer);
 	json_object_set_new(d, "archive_size", json_integer(b.size >= 0 ? b.size : b.spooled));
-	if (got)
+	if ((got = sp_http_body_sha256(&b)))
 		json_object_set_new(d, "archive_sha256", json_string(got));
 	json_object_set_new(d, "attempts", json_integer(rs.attempts));
-	if (json_is_integer(json_object_get(answer, "files_uploaded")))
-		sp_result_add(r, "items_synced", json_integer_value(json_object_get(answer, "files_uploaded")));
-	else if (rec && json_is_integer(json_object_get(rec, "files")))
-		sp_result_add(r, "items_synced", json_integer_value(json_object_get(rec, "files")));
-	code = 0;
+	sp_result_add(r, "items_synced", json_is_integer(json_object_get(answer, "files_uploaded")) ?
+	    count(answer, "files_uploaded") : count(rec, "files"));
+	want = json_string_value(json_object_get(rec, "sha256"));
 	if (want && got && strcmp(want, got)) {
-		snprintf(err, sizeof err, "%s: the bytes sent differ from the archive record's sha256 (changed since sp-pack?)", arg);
+		snprintf(err, sizeof err, "%s: the bytes sent differ from the archive record's sha256 (changed since sp-pack?)", name);
 		sp_result_error(r, "%s", err);
 		code = SP_EX_DATAERR;
 	}
@@ -143,7 +93,7 @@ files(struct sp_http *h, const char *arg)
 	sp_http_body_done(&b);
 	if (fd >= 0)
 		close(fd);
-	free(path);
+	free(name);
 	if (code) {
 		fflush(stdout);
 		sp_die(code, "%s", err);
@@ -153,10 +103,38 @@ files(struct sp_http *h, const char *arg)
 static void
 database(struct sp_http *h, const char *file)
 {
-	(void)h;
-	(void)file;
-	operation = "database_push";
-	sp_die(SP_EX_SOFTWARE, "database: needs lib/dbdoc, not merged yet");
+	struct sp_reader *in = sp_reader_open(file);
+	int fd = sp_http_spool(), code;
+	struct sp_http_body b;
+	struct sp_http_req rq = {.method = "POST", .path = "/database/import",
+	    .content_type = "application/json", .body = &b};
+	struct sp_http_resp rs;
+	json_t *answer, *r, *d;
+	long long rows;
+	char err[1024];
+	off_t size;
+
+	rows = sp_upload_document(in, fd);
+	sp_reader_close(in);
+	if ((size = lseek(fd, 0, SEEK_END)) < 0)
+		sp_die_errno(SP_EX_IOERR, "spool");
+	sp_http_body_fd(&b, fd, size);
+	if ((code = sp_http_do(h, &rq, &rs, err, sizeof err)) ||
+	    (code = sp_http_answer(h, rq.method, rq.path, &rs, &answer, err, sizeof err)))
+		fail(code, err);
+	r = sp_result_new(operation);
+	sp_result_add(r, "items_synced", count(answer, "created") + count(answer, "updated"));
+	sp_result_add(r, "items_skipped", count(answer, "unchanged"));
+	sp_result_add(r, "items_deleted", count(answer, "deleted"));
+	d = sp_result_details(r);
+	json_object_update(d, answer);
+	json_object_set_new(d, "rows_sent", json_integer(rows));
+	json_object_set_new(d, "attempts", json_integer(rs.attempts));
+	sp_emit(r);
+	json_decref(answer);
+	sp_http_resp_free(&rs);
+	sp_http_body_done(&b);
+	close(fd);
 }
 
 /* A Docker reference part: printable, no spaces, no leading '-'. */

@@ -19,53 +19,11 @@
 #define MANIFEST_NAME SP_MANIFEST_NAME
 #define MANIFEST_MAX SP_MANIFEST_MAX
 
-/* Read the bytes of the archive's first entry, which sp_archive_verify_fd
- * has already proved to be the manifest. */
-static int
-read_manifest(int fd, char **buf, size_t *len, char *err, size_t errlen)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	la_int64_t size;
-	la_ssize_t n;
-	int rc = -1;
-
-	*buf = NULL;
-	archive_read_support_filter_gzip(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		snprintf(err, errlen, "%s", archive_error_string(a) ? archive_error_string(a) : "not an archive");
-		goto out;
-	}
-	size = archive_entry_size(e);
-	if (strcmp(archive_entry_pathname(e), MANIFEST_NAME) || size < 0 || size > MANIFEST_MAX) {
-		snprintf(err, errlen, "the first entry is not %s", MANIFEST_NAME);
-		goto out;
-	}
-	*buf = sp_malloc((size_t)size + 1);
-	n = archive_read_data(a, *buf, (size_t)size);
-	if (n != size) {
-		snprintf(err, errlen, "%s: %s", MANIFEST_NAME,
-		    n < 0 ? archive_error_string(a) : "short entry");
-		free(*buf);
-		*buf = NULL;
-		goto out;
-	}
-	(*buf)[size] = '\0';
-	*len = (size_t)size;
-	rc = 0;
-out:
-	archive_read_free(a);
-	return rc;
-}
-
 void
 cloud_files_push(struct cloud_call *k)
 {
 	struct cs_archive a;
 	json_t *manifest = NULL, *files;
-	const char *sum;
 	char err[1024];
 	PGconn *c;
 	int rc;
@@ -75,7 +33,9 @@ cloud_files_push(struct cloud_call *k)
 		cloud_reply_error(k, 400, "empty body: expected a tar.gz archive");
 		return;
 	}
-	rc = sp_archive_verify_fd(k->body_fd, k->srv->cfg.max_tree, &manifest, err, sizeof err);
+	/* one pass: verification hands back the manifest's exact bytes */
+	rc = sp_archive_verify_fd_text(k->body_fd, k->srv->cfg.max_tree, &manifest, &a.manifest,
+	    &a.manifest_len, err, sizeof err);
 	if (rc == SP_EX_IOERR) {
 		cloud_reply_error(k, 500, "reading the upload: %s", err);
 		return;
@@ -84,23 +44,11 @@ cloud_files_push(struct cloud_call *k)
 		cloud_reply_error(k, 400, "invalid archive: %s", err);
 		return;
 	}
-	if (lseek(k->body_fd, 0, SEEK_SET) < 0 ||
-	    read_manifest(k->body_fd, &a.manifest, &a.manifest_len, err, sizeof err) != 0) {
-		json_decref(manifest);
-		cloud_reply_error(k, 400, "invalid archive: %s", err);
-		return;
-	}
-	if (!manifest)
-		manifest = json_loadb(a.manifest, a.manifest_len, 0, NULL);
 	files = json_object_get(manifest, "files");
 	a.files = json_is_array(files) ? (int)json_array_size(files) : 0;
-	/* the manifest's own checksum of its file list (what sp-pack reports
-	 * as manifest_sha256): equal trees have equal tags */
-	sum = json_string_value(json_object_get(manifest, "checksum"));
-	if (sum && sp_is_sha256(sum))
-		memcpy(a.manifest_sha256, sum, SP_HEXLEN);
-	else
-		sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
+	/* ETag: the SHA-256 of the manifest's bytes, what sp-pack reports as
+	 * manifest_sha256 and sha256sum computes of .sp-manifest.json */
+	sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
 	json_decref(manifest);
 	a.size = k->body_size;
 	memcpy(a.sha256, k->body_sha256, SP_HEXLEN);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "err.h"
@@ -17,6 +18,9 @@ static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static void
 fetch_md(void)
 {
+	/* No cleanup at exit: a tool that dies (sp_die -> exit) while its
+	 * workers still hash must not have OpenSSL freed under them. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	/* Fetch once: an implicit fetch per EVP_DigestInit is slow. */
 	md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }

@@ -1,40 +1,23 @@
-/* http.c - the cloud API client on libcurl. */
+/* http.c - the cloud API client on libcurl: one request with retries,
+ * backoff, redirects without credentials, resumable downloads, traces
+ * with the token redacted and a progress line. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
-#include "cli.h"
 #include "err.h"
-#include "fsutil.h"
-#include "http.h"
+#include "http_int.h"
 
 #define MAX_REDIRECTS 5
 #define MAX_RETRY_AFTER 300	/* longer waits asked by a server: give up */
 #define MAX_BACKOFF 30.0
 #define ERRBODY_MAX 65536
-#define TOKEN_MAX 4096
-
-enum { BODY_MEM = 1, BODY_FD, BODY_STREAM };
-
-struct sp_http {
-	CURL *curl;
-	struct sp_http_opts o;
-	char *base;		/* API root of the tenant: URL/api/v1/cloud/tenants/ID */
-	char *shown;		/* base without credentials, for messages */
-	char *token;
-	int progress;		/* draw a progress line on stderr */
-	unsigned long long rng;
-};
 
 /* State of one attempt. */
 struct xfer {
@@ -53,402 +36,6 @@ struct xfer {
 	double last_draw;
 	int drawn;
 };
-
-/* ---- options and configuration ---- */
-
-static double
-parse_secs(const char *opt, const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0) || v > 86400) {
-		fprintf(stderr, "%s: %s: invalid value \"%s\" (expected seconds)\n", sp_prog, opt, s);
-		exit(SP_EX_USAGE);
-	}
-	return v;
-}
-
-int
-sp_http_option(struct sp_http_opts *o, int c, const char *arg)
-{
-	switch (c) {
-	case SP_HTTP_OPT_URL: o->url = arg; break;
-	case SP_HTTP_OPT_TENANT: o->tenant = arg; break;
-	case SP_HTTP_OPT_CACERT: o->cacert = arg; break;
-	case SP_HTTP_OPT_INSECURE: o->insecure = 1; break;
-	case SP_HTTP_OPT_CONNECT_TIMEOUT:
-		o->connect_timeout = parse_secs("--connect-timeout", arg);
-		if (o->connect_timeout < 0.001)
-			sp_usage_die("", "--connect-timeout must be positive");
-		break;
-	case SP_HTTP_OPT_SPEED_TIME:
-		o->speed_time = parse_secs("--speed-time", arg);
-		if (o->speed_time < 1)
-			o->speed_time = 1;
-		break;
-	case SP_HTTP_OPT_SPEED_LIMIT:
-		o->speed_limit = (long)sp_parse_size("--speed-limit", arg);
-		break;
-	case SP_HTTP_OPT_ATTEMPTS:
-		o->attempts = (int)sp_parse_num("--attempts", arg, 1, 100);
-		break;
-	case SP_HTTP_OPT_RETRY_DELAY:
-		o->retry_delay = parse_secs("--retry-delay", arg);
-		o->retry_delay_set = 1;
-		break;
-	case 'v': o->verbose = 1; break;
-	case 'q': o->quiet = 1; break;
-	default: return 0;
-	}
-	return 1;
-}
-
-void
-sp_http_bad_option(const char *usage, char **argv)
-{
-	const char *a = optind > 0 ? argv[optind - 1] : "";
-
-	if (optopt && optopt < 0x100 && !(a[0] == '-' && a[1] == '-'))
-		sp_usage_die(usage, "invalid option or missing argument: -%c", optopt);
-	sp_usage_die(usage, "invalid option or missing argument: %.*s", (int)strcspn(a, "="), a);
-}
-
-/* The token from SP_TOKEN or SP_TOKEN_FILE into *tok: 0, 1 when neither
- * is set, 2 when it is unusable (the reason in why never contains it). */
-static int
-load_token(char **tok, char *why, size_t whylen)
-{
-	const char *env = getenv("SP_TOKEN"), *file = getenv("SP_TOKEN_FILE");
-	char *t;
-	size_t n;
-
-	*tok = NULL;
-	if (env && *env) {
-		t = sp_strdup(env);
-		n = strlen(t);
-	} else if (file && *file) {
-		int fd = open(file, O_RDONLY | O_CLOEXEC);
-		ssize_t r;
-
-		if (fd < 0) {
-			snprintf(why, whylen, "cannot read SP_TOKEN_FILE %s: %s", file, strerror(errno));
-			return 2;
-		}
-		t = sp_malloc(TOKEN_MAX + 1);
-		n = 0;
-		while (n < TOKEN_MAX && (r = read(fd, t + n, TOKEN_MAX - n)) != 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0) {
-				snprintf(why, whylen, "cannot read SP_TOKEN_FILE %s: %s", file, strerror(errno));
-				close(fd);
-				free(t);
-				return 2;
-			}
-			n += (size_t)r;
-		}
-		close(fd);
-		t[n] = '\0';
-		while (n > 0 && isspace((unsigned char)t[n - 1]))
-			t[--n] = '\0';
-		if (n == 0) {
-			free(t);
-			snprintf(why, whylen, "SP_TOKEN_FILE %s is empty", file);
-			return 2;
-		}
-	} else {
-		return 1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (t[i] < 0x21 || t[i] > 0x7e) {
-			explicit_bzero(t, n);
-			free(t);
-			snprintf(why, whylen, "the token (%s) contains characters not allowed in a header",
-			    env && *env ? "SP_TOKEN" : "SP_TOKEN_FILE");
-			return 2;
-		}
-	}
-	*tok = t;
-	return 0;
-}
-
-static int
-tenant_ok(const char *t)
-{
-	size_t n = strlen(t);
-
-	if (n < 1 || n > 64)
-		return 0;
-	for (; *t; t++)
-		if (!(islower((unsigned char)*t) || isdigit((unsigned char)*t) || *t == '_' || *t == '-'))
-			return 0;
-	return 1;
-}
-
-/* Check the base URL and set h->base and h->shown; NULL or a reason. */
-static const char *
-set_base(struct sp_http *h, const char *url, const char *tenant, char *why, size_t whylen)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *query = NULL, *shown = NULL;
-	size_t n = strlen(url);
-
-	if (!u)
-		sp_die(SP_EX_SOFTWARE, "out of memory");
-	while (n > 0 && url[n - 1] == '/')
-		n--;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		snprintf(why, whylen, "the API URL is not a valid URL");
-	} else if (strcmp(scheme, "http") && strcmp(scheme, "https")) {
-		snprintf(why, whylen, "the API URL must start with http:// or https://");
-	} else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
-		snprintf(why, whylen, "the API URL must not have a query");
-	} else {
-		h->base = sp_asprintf("%.*s/api/v1/cloud/tenants/%s", (int)n, url, tenant);
-		curl_url_set(u, CURLUPART_USER, NULL, 0);
-		curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
-		curl_url_get(u, CURLUPART_URL, &shown, 0);
-		n = strlen(shown);
-		while (n > 0 && shown[n - 1] == '/')
-			n--;
-		h->shown = sp_asprintf("%.*s/api/v1/cloud/tenants/%s", (int)n, shown, tenant);
-		why = NULL;
-	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(query);
-	curl_free(shown);
-	curl_url_cleanup(u);
-	return why;
-}
-
-struct sp_http *
-sp_http_new(const struct sp_http_opts *o)
-{
-	struct sp_http *h = sp_calloc(1, sizeof *h);
-	const char *url = o->url ? o->url : getenv("SP_API_URL");
-	const char *tenant = o->tenant ? o->tenant : getenv("SP_TENANT");
-	char missing[512] = "", why[1024], twhy[1024];
-	int tok;
-
-	h->o = *o;
-	if (!h->o.connect_timeout)
-		h->o.connect_timeout = 10;
-	if (!h->o.speed_time)
-		h->o.speed_time = 30;
-	if (!h->o.speed_limit)
-		h->o.speed_limit = 1;
-	if (!h->o.attempts)
-		h->o.attempts = 5;
-	if (!o->retry_delay_set)
-		h->o.retry_delay = 1;
-	if (!url || !*url)
-		strcat(missing, ", SP_API_URL (or --url)");
-	if (!tenant || !*tenant)
-		strcat(missing, ", SP_TENANT (or --tenant)");
-	tok = load_token(&h->token, twhy, sizeof twhy);
-	if (tok == 1)
-		strcat(missing, ", SP_TOKEN or SP_TOKEN_FILE");
-	if (*missing)
-		sp_die(SP_EX_CONFIG, "missing configuration: %s", missing + 2);
-	if (tok)
-		sp_die(SP_EX_CONFIG, "%s", twhy);
-	if (!tenant_ok(tenant))
-		sp_die(SP_EX_CONFIG, "invalid tenant id \"%s\" (expected [a-z0-9_-], 1 to 64 characters)", tenant);
-	if (set_base(h, url, tenant, why, sizeof why))
-		sp_die(SP_EX_CONFIG, "%s: %s", o->url ? "--url" : "SP_API_URL", why);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(h->curl = curl_easy_init()))
-		sp_die(SP_EX_SOFTWARE, "cannot initialise libcurl");
-	h->progress = !h->o.quiet && isatty(STDERR_FILENO);
-	if (getrandom(&h->rng, sizeof h->rng, 0) != (ssize_t)sizeof h->rng)
-		h->rng = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
-	h->rng |= 1;
-	return h;
-}
-
-void
-sp_http_free(struct sp_http *h)
-{
-	if (!h)
-		return;
-	if (h->token) {
-		explicit_bzero(h->token, strlen(h->token));
-		free(h->token);
-	}
-	if (h->curl)
-		curl_easy_cleanup(h->curl);
-	curl_global_cleanup();
-	free(h->base);
-	free(h->shown);
-	free(h);
-}
-
-const char *
-sp_http_base(struct sp_http *h)
-{
-	return h->shown;
-}
-
-/* ---- request bodies ---- */
-
-void
-sp_http_body_mem(struct sp_http_body *b, const void *p, size_t n)
-{
-	memset(b, 0, sizeof *b);
-	b->kind = BODY_MEM;
-	b->mem = p;
-	b->memlen = n;
-	b->size = (long long)n;
-	b->fd = -1;
-}
-
-void
-sp_http_body_fd(struct sp_http_body *b, int fd, long long size)
-{
-	memset(b, 0, sizeof *b);
-	b->kind = BODY_FD;
-	b->fd = fd;
-	b->size = size;
-}
-
-void
-sp_http_body_stream(struct sp_http_body *b, FILE *in)
-{
-	const char *dir = getenv("TMPDIR");
-	char *tmpl;
-
-	memset(b, 0, sizeof *b);
-	b->kind = BODY_STREAM;
-	b->in = in;
-	b->size = -1;
-	if (!dir || !*dir)
-		dir = "/tmp";
-	b->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (b->fd < 0) {
-		tmpl = sp_asprintf("%s/sp-upload.sp-tmp.XXXXXX", dir);
-		b->fd = mkostemp(tmpl, O_CLOEXEC);
-		if (b->fd >= 0)
-			unlink(tmpl);
-		free(tmpl);
-	}
-	if (b->fd < 0)
-		sp_die_errno(SP_EX_CANTCREAT, "cannot create a spool file in %s", dir);
-}
-
-void
-sp_http_body_hash(struct sp_http_body *b)
-{
-	b->hash = 1;
-	sp_sha256_init(&b->sha);
-}
-
-const char *
-sp_http_body_sha256(struct sp_http_body *b)
-{
-	return b->hex[0] ? b->hex : NULL;
-}
-
-void
-sp_http_body_done(struct sp_http_body *b)
-{
-	if (b->kind == BODY_STREAM && b->fd >= 0)
-		close(b->fd);
-	if (b->hash && !b->hex[0])
-		sp_sha256_free(&b->sha);
-	b->hash = 0;
-	b->fd = -1;
-}
-
-/* Read up to n bytes at b->off; the count, 0 at the end, -1 with b->err. */
-static ssize_t
-body_read(struct sp_http_body *b, char *buf, size_t n)
-{
-	ssize_t r;
-
-	switch (b->kind) {
-	case BODY_MEM:
-		r = (ssize_t)((size_t)b->off < b->memlen ? b->memlen - (size_t)b->off : 0);
-		if ((size_t)r > n)
-			r = (ssize_t)n;
-		memcpy(buf, b->mem + b->off, (size_t)r);
-		break;
-	case BODY_FD:
-		if (b->off >= b->size) {
-			r = 0;
-			break;
-		}
-		if ((long long)n > b->size - b->off)
-			n = (size_t)(b->size - b->off);
-		do
-			r = pread(b->fd, buf, n, b->off);
-		while (r < 0 && errno == EINTR);
-		if (r == 0) {	/* shorter than it was */
-			b->err = EIO;
-			return -1;
-		}
-		break;
-	default:
-		if (b->off < b->spooled) {
-			if ((long long)n > b->spooled - b->off)
-				n = (size_t)(b->spooled - b->off);
-			do
-				r = pread(b->fd, buf, n, b->off);
-			while (r < 0 && errno == EINTR);
-		} else if (b->eof) {
-			r = 0;
-		} else {
-			r = (ssize_t)fread(buf, 1, n, b->in);
-			if (r == 0 && ferror(b->in)) {
-				b->err = errno ? errno : EIO;
-				return -1;
-			}
-			if (r == 0)
-				b->eof = 1;
-			else if (pwrite(b->fd, buf, (size_t)r, b->spooled) != r) {
-				b->err = errno ? errno : ENOSPC;
-				return -1;
-			} else
-				b->spooled += r;
-		}
-	}
-	if (r < 0) {
-		b->err = errno;
-		return -1;
-	}
-	if (b->hash && !b->hex[0] && b->off == b->hashed) {
-		sp_sha256_update(&b->sha, buf, (size_t)r);
-		b->hashed += r;
-		if (b->size >= 0 ? b->hashed == b->size : r == 0)
-			sp_sha256_final(&b->sha, b->hex);
-	}
-	b->off += r;
-	return r;
-}
-
-static size_t
-read_cb(char *buf, size_t size, size_t nitems, void *arg)
-{
-	struct sp_http_body *b = arg;
-	ssize_t r = body_read(b, buf, size * nitems);
-
-	return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
-}
-
-static int
-seek_cb(void *arg, curl_off_t off, int origin)
-{
-	struct sp_http_body *b = arg;
-
-	if (origin != SEEK_SET || off < 0 || (b->kind == BODY_STREAM && off > b->spooled))
-		return CURL_SEEKFUNC_CANTSEEK;
-	b->off = off;
-	return CURL_SEEKFUNC_OK;
-}
 
 /* ---- responses ---- */
 
@@ -473,24 +60,24 @@ header_cb(char *p, size_t size, size_t nitems, void *arg)
 
 	if (n >= 5 && !strncmp(p, "HTTP/", 5)) {
 		/* a new response (after 100 Continue): forget the old headers */
-		const char *sp = memchr(p, ' ', n), *r;
+		const char *q = memchr(p, ' ', n);
+		size_t m = 0;
+
 		free(x->etag);
 		free(x->retry_after);
 		free(x->content_range);
 		x->etag = x->retry_after = x->content_range = NULL;
-		x->reason[0] = '\0';
-		if (sp && (r = memchr(sp + 1, ' ', n - (size_t)(sp + 1 - p)))) {
-			size_t m = n - (size_t)(r + 1 - p);
-			while (m > 0 && isspace((unsigned char)r[m]))
-				m--;
-			while (m > 0 && isspace((unsigned char)r[1 + m - 1]))
+		if (q && (q = memchr(q + 1, ' ', n - (size_t)(q + 1 - p)))) {
+			q++;	/* the reason phrase */
+			m = n - (size_t)(q - p);
+			while (m > 0 && isspace((unsigned char)q[m - 1]))
 				m--;
 			if (m >= sizeof x->reason)
 				m = sizeof x->reason - 1;
 			for (size_t i = 0; i < m; i++)
-				x->reason[i] = isprint((unsigned char)r[1 + i]) ? r[1 + i] : '?';
-			x->reason[m] = '\0';
+				x->reason[i] = isprint((unsigned char)q[i]) ? q[i] : '?';
 		}
+		x->reason[m] = '\0';
 	} else if (n > 5 && !strncasecmp(p, "ETag:", 5)) {
 		const char *v = p + 5;
 		size_t m = n - 5;
@@ -860,9 +447,9 @@ setup(struct sp_http *h, struct xfer *x, const char *url, const char *method,
 			*hdrs = curl_slist_append(*hdrs, "Transfer-Encoding: chunked");
 		b->off = 0;
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, sp_http_read_cb);
 		curl_easy_setopt(c, CURLOPT_READDATA, b);
-		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, sp_http_seek_cb);
 		curl_easy_setopt(c, CURLOPT_SEEKDATA, b);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->size);
 		if (strcmp(method, "POST"))
@@ -1074,6 +661,19 @@ sp_http_resp_free(struct sp_http_resp *rs)
 }
 
 int
+sp_http_answer(struct sp_http *h, const char *method, const char *path,
+    const struct sp_http_resp *rs, json_t **answer, char *err, size_t errlen)
+{
+	*answer = rs->len ? json_loadb(rs->body, rs->len, 0, NULL) : json_object();
+	if (json_is_object(*answer))
+		return 0;
+	json_decref(*answer);
+	*answer = NULL;
+	return fail(err, errlen, SP_EX_UNAVAILABLE, "%s %s%s: the answer is not a JSON object",
+	    method, h->shown, path);
+}
+
+int
 sp_http_json(struct sp_http *h, const char *method, const char *path, json_t *body,
     json_t **answer, char *err, size_t errlen)
 {
@@ -1092,16 +692,8 @@ sp_http_json(struct sp_http *h, const char *method, const char *path, json_t *bo
 		rq.body = &b;
 	}
 	code = sp_http_do(h, &rq, &rs, err, errlen);
-	if (code == 0) {
-		json_error_t e;
-		*answer = rs.len ? json_loadb(rs.body, rs.len, 0, &e) : json_object();
-		if (!json_is_object(*answer)) {
-			json_decref(*answer);
-			*answer = NULL;
-			code = fail(err, errlen, SP_EX_UNAVAILABLE, "%s %s%s: the answer is not a JSON object",
-			    method, h->shown, path);
-		}
-	}
+	if (code == 0)
+		code = sp_http_answer(h, method, path, &rs, answer, err, errlen);
 	sp_http_resp_free(&rs);
 	free(s);
 	return code;

@@ -117,6 +117,10 @@ void sp_http_body_fd(struct sp_http_body *b, int fd, long long size);
  * start. Dies 73 when no temporary file can be made. */
 void sp_http_body_stream(struct sp_http_body *b, FILE *in);
 
+/* An unlinked temporary file in $TMPDIR (default /tmp) for spooling, open
+ * for reading and writing. Dies 73 when none can be made. */
+int sp_http_spool(void);
+
 /* Compute the body's SHA-256 while sending it (sp_http_body_sha256). */
 void sp_http_body_hash(struct sp_http_body *b);
 
@@ -167,6 +171,11 @@ int sp_http_do(struct sp_http *h, const struct sp_http_req *rq,
 
 /* Free what sp_http_do put in rs. */
 void sp_http_resp_free(struct sp_http_resp *rs);
+
+/* Parse the body collected in rs (by method on path) as a JSON object into
+ * *answer (caller decrefs): 0, or 69 with a message when it is not one. */
+int sp_http_answer(struct sp_http *h, const char *method, const char *path,
+    const struct sp_http_resp *rs, json_t **answer, char *err, size_t errlen);
 
 /* Send body (NULL: none) as JSON with method to path and parse the answer,
  * a JSON object, into *answer (caller decrefs). Returns as sp_http_do;

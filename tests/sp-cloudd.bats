@@ -90,8 +90,9 @@ start_cloudd() {
 	return 1
 }
 
-# The archive's tag: its manifest's checksum of the file list.
-manifest_sha() { tar xzOf "$1" .sp-manifest.json | jq -r .checksum; }
+# The archive's tag: the SHA-256 of its manifest's bytes (sp-pack's
+# manifest_sha256).
+manifest_sha() { tar xzOf "$1" --wildcards '*.sp-manifest.json' | sha256sum | cut -c1-64; }
 
 @test "sp-cloudd: /healthz answers without a token" {
 	call - GET "$SP_API_URL/healthz"
@@ -194,6 +195,22 @@ manifest_sha() { tar xzOf "$1" .sp-manifest.json | jq -r .checksum; }
 	[ "$(jq -r .generation body)" -eq $((gen + 1)) ]
 	call "$H_LOCAL" GET "$(api local /files)"
 	cmp b.tgz body
+	# the tag is the manifest_sha256 that sp-pack reported
+	run bash -c "sp-collect t | sp-manifest -C t | sp-pack -C t -o c.tgz | jq -r .manifest_sha256"
+	[ "$output" = "$(manifest_sha c.tgz)" ]
+}
+
+@test "sp-cloudd: an archive made by GNU tar (./ names, directory entries) is accepted" {
+	tree t 4
+	mkarchive t sp.tgz
+	mkdir g && tar -xzf sp.tgz -C g .sp-manifest.json
+	tar --format=gnu -czf g.tgz -C g .sp-manifest.json -C ../t .
+	tar -tzf g.tgz | grep -qx './agents/'
+	call "$H_LOCAL" POST "$(api local /files)" --data-binary @g.tgz
+	[ "$code" = 200 ] || fail "$(cat body)"
+	[ "$(jq -r .manifest_sha256 body)" = "$(manifest_sha sp.tgz)" ]
+	call "$H_LOCAL" GET "$(api local /files/manifest)"
+	tar xzOf sp.tgz .sp-manifest.json | cmp - body
 }
 
 @test "sp-cloudd: If-None-Match with the manifest sha256 gives 304 and no body" {

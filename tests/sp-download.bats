@@ -125,3 +125,43 @@ setup() {
 	xrun sp-download files -o nodir/out.tgz
 	[ "$status" -eq 73 ]
 }
+
+doc() {
+	printf '%s\n' '{"agents":[{"id":"11111111-1111-4111-8111-111111111111","name":"a1","metadata":{"k":[1]}}],"users":[],"skills":[{"id":"31111111-1111-4111-8111-111111111111","skill_id":"s1","tags":["x","y"]}],"contexts":[],"content":[{"id":"41111111-1111-4111-8111-111111111111","slug":"p","body":"l1\nl2"}],"timestamp":"2026-11-23T18:22:00Z"}'
+}
+
+@test "database: the DatabaseExport document as row records" {
+	doc >doc.json
+	fault_up ok --serve /database/export=doc.json
+	xrun sp-download database
+	assert_success
+	[ "$(logf 1 path)" = /api/v1/cloud/tenants/t1/database/export ]
+	[ "$(wc -l <<<"$output")" -eq 3 ]
+	[ "$(head -1 <<<"$output")" = '{"type":"row","table":"agents","data":{"id":"11111111-1111-4111-8111-111111111111","name":"a1","metadata":{"k":[1]}}}' ]
+	[ "$(sed -n 2p <<<"$output" | jq -r .table)" = agent_skills ]
+	[ "$(sed -n 3p <<<"$output" | jq -r .data.body)" = $'l1\nl2' ]
+}
+
+@test "database: a download reset half-way is retried; every row comes out once" {
+	python3 - <<'PY' >doc.json
+import json
+print(json.dumps({"agents": [{"id": "%08d-1111-4111-8111-111111111111" % i, "name": "a%d" % i, "description": "x" * 200}
+                             for i in range(3000)],
+                  "users": [], "skills": [], "contexts": [], "content": [], "timestamp": "2026-11-23T18:22:00Z"}))
+PY
+	fault_up resetmid,ok --serve /database/export=doc.json --no-range
+	xrun sp-download --retry-delay 0.01 database
+	assert_success
+	[ "$(attempts)" -eq 2 ]
+	[ "$(wc -l <<<"$output")" -eq 3000 ]
+	[ "$(jq -r .data.name <<<"$output" | sort -u | wc -l)" -eq 3000 ]
+}
+
+@test "database: a malformed document is 69 and no row is written" {
+	doc | head -c 150 >doc.json
+	fault_up ok --serve /database/export=doc.json
+	xrun sp-download database
+	[ "$status" -eq 69 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"/database/export:"* ]]
+}

@@ -185,3 +185,62 @@ setup() {
 	[ "$status" -eq 69 ]
 	[[ "$stderr" == *"not a JSON object"* ]]
 }
+
+rows() {
+	cat <<'R'
+{"type":"row","table":"agents","data":{"id":"11111111-1111-4111-8111-111111111111","name":"a1","metadata":{"k":[1,"two"]}}}
+{"type":"row","table":"agents","data":{"id":"21111111-1111-4111-8111-111111111111","name":"a2 \u00e9","metadata":null}}
+{"type":"row","table":"agent_skills","data":{"id":"31111111-1111-4111-8111-111111111111","skill_id":"s1","tags":["x"]}}
+{"type":"row","table":"content","data":{"id":"41111111-1111-4111-8111-111111111111","slug":"p","body":"line1\nline2"}}
+R
+}
+
+@test "database: row records become one DatabaseExport document" {
+	fault_up ok
+	rows >rows.ndjson
+	xrun sp-upload database rows.ndjson
+	assert_success
+	[ "$(logf 1 path)" = /api/v1/cloud/tenants/t1/database/import ]
+	doc=$FAULT_DIR/body
+	[ "$(jq -c 'keys' "$doc")" = '["agents","content","contexts","skills","timestamp","users"]' ]
+	[ "$(jq -c '.agents' "$doc")" = "$(jq -sc '[.[] | select(.table=="agents") | .data]' rows.ndjson)" ]
+	[ "$(jq -r '.skills[0].skill_id' "$doc")" = s1 ]
+	[ "$(jq -r '.content[0].body' "$doc")" = $'line1\nline2' ]
+	[ "$(jq -c '.users' "$doc")" = '[]' ]
+	[[ "$(jq -r .timestamp "$doc")" =~ ^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T.*Z$ ]]
+	r=$output
+	[ "$(jq -r .operation <<<"$r")" = database_push ]
+	[ "$(jq -r .items_synced <<<"$r")" = 3 ]	# faultd: created 2, updated 1
+	[ "$(jq -r .items_skipped <<<"$r")" = 4 ]	# unchanged 4
+	[ "$(jq -r .details.rows_sent <<<"$r")" = 4 ]
+}
+
+@test "database: stdin, and a retry sends the same document again" {
+	fault_up resetmid,ok
+	rows >rows.ndjson
+	seq 1 3000 | awk '{ printf "{\"type\":\"row\",\"table\":\"users\",\"data\":{\"id\":\"%08d-1111-4111-8111-111111111111\",\"name\":\"u%d\",\"email\":\"u%d@x\"}}\n", $1, $1, $1 }' >>rows.ndjson
+	xrun sp-upload --retry-delay 0.01 database <rows.ndjson
+	assert_success
+	[ "$(attempts)" -eq 2 ]
+	[ "$(logf 1 len)" -lt "$(logf 2 len)" ]
+	[ "$(logf 2 sha256)" = "$(sha "$FAULT_DIR/body")" ]
+	[ "$(jq '.users | length' "$FAULT_DIR/body")" -eq 3000 ]
+}
+
+@test "database: bad input is refused before anything is sent" {
+	fault_up ok
+	{ rows; echo '{"type":"file","path":"x"}'; } >bad1
+	xrun sp-upload database bad1
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"bad1:5: expected a row record"* ]]
+	{ rows; echo '{"type":"row","table":"agents","data":{"id":"51111111-1111-4111-8111-111111111111"}}'; } >bad2
+	xrun sp-upload database bad2
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"bad2:5:"* ]]
+	echo '{"type":"row","table":"nosuch","data":{}}' >bad3
+	xrun sp-upload database bad3
+	[ "$status" -eq 65 ]
+	xrun sp-upload database missing.ndjson
+	[ "$status" -eq 66 ]
+	[ "$(attempts)" -eq 0 ]
+}

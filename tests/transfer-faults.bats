@@ -71,6 +71,15 @@ setup() {
 	[[ "$stderr" == *"429 Too Many Requests"*"retrying in 1.0 s"* ]]
 }
 
+@test "Retry-After as an HTTP date is honoured too" {
+	fault_up 503:date,ok
+	xrun sp-download --retry-delay 0 manifest --missing-ok
+	assert_success
+	[ "$(attempts)" -eq 2 ]
+	t1=$(logf 1 t) t2=$(logf 2 t)
+	python3 -c "import sys; sys.exit(0 if $t2 - $t1 >= 0.95 else 1)"
+}
+
 @test "a server asking to wait more than 300 s is not waited for: 75 after one attempt" {
 	fault_up 503:3600,ok
 	xrun sp-download "${FAST[@]}" manifest

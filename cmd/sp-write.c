@@ -1,0 +1,297 @@
+/* sp-write - render row records back to skill or content files. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "content.h"
+#include "err.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "ndjson.h"
+#include "path.h"
+#include "skills.h"
+#include "textfile.h"
+
+static const char usage[] =
+    "usage: sp-write [-n] [--delete] skills|content DIR [FILE]\n"
+    "Render row records (FILE or stdin) into files below DIR: config.yaml and\n"
+    "the instruction file of each skill, or a markdown page with frontmatter\n"
+    "per content row. Writes atomically, only files whose bytes change, and\n"
+    "prints a file record for each file written. diff records (sp-diff) are\n"
+    "taken too: added/modified are written, removed are deleted with --delete.\n"
+    "  -n, --dry-run   write nothing; print what would be written\n"
+    "  -d, --delete    delete the files of removed diff records\n";
+
+struct ctx {
+	const char *dir, *table;
+	int skills, dry, del;
+	struct sp_reader *in;
+	struct sp_sources src;
+	json_t *index;		/* content: "source_id/slug" -> path on disk */
+	unsigned long written, same, deleted, kept;
+};
+
+static void
+report(struct ctx *x, const char *rel, const char *bytes, size_t n, const char *action, mode_t mode)
+{
+	json_t *rec = json_object();
+	char hex[SP_HEXLEN], m[8];
+
+	json_object_set_new(rec, "type", json_string("file"));
+	sp_record_set_path(rec, rel);
+	if (bytes) {
+		sp_sha256_hex(bytes, n, hex);
+		snprintf(m, sizeof m, "%04o", (unsigned)(mode & 07777));
+		json_object_set_new(rec, "size", json_integer((json_int_t)n));
+		json_object_set_new(rec, "mode", json_string(m));
+		json_object_set_new(rec, "sha256", json_string(hex));
+	}
+	json_object_set_new(rec, "action", json_string(action));
+	if (x->dry)
+		json_object_set_new(rec, "dry_run", json_true());
+	sp_emit(rec);
+}
+
+static void
+put(struct ctx *x, const char *rel, const char *bytes, size_t n)
+{
+	char *full = sp_path_join(x->dir, rel), *d;
+	struct sp_atomic a;
+	struct stat st;
+	mode_t mode = 0644;
+	int exists;
+	FILE *fp;
+
+	exists = lstat(full, &st) == 0;
+	if (exists && S_ISREG(st.st_mode))
+		mode = st.st_mode & 07777;
+	if (exists && S_ISREG(st.st_mode) && sp_text_same(full, bytes, n)) {
+		x->same++;
+		free(full);
+		return;
+	}
+	if (exists && !S_ISREG(st.st_mode))
+		sp_die(SP_EX_CANTCREAT, "%s: exists and is not a regular file", full);
+	if (!x->dry) {
+		d = sp_strdup(full);
+		if (sp_mkdirs(dirname(d), 0755) != 0)
+			sp_die_errno(SP_EX_CANTCREAT, "%s", d);
+		free(d);
+		fp = sp_atomic_open(&a, full, mode);
+		if (n && fwrite(bytes, 1, n, fp) != n)
+			sp_die_errno(SP_EX_IOERR, "%s: write error", full);
+		sp_atomic_commit(&a);
+	}
+	report(x, rel, bytes, n, exists ? "updated" : "created", mode);
+	x->written++;
+	free(full);
+}
+
+static void
+del(struct ctx *x, const char *rel)
+{
+	char *full = sp_path_join(x->dir, rel), *d;
+	struct stat st;
+
+	if (lstat(full, &st) != 0) {
+		free(full);
+		return;
+	}
+	if (!x->dry) {
+		if (unlink(full) != 0)
+			sp_die_errno(SP_EX_IOERR, "%s", full);
+		sp_fsync_parent(full);
+		/* drop directories this leaves empty: up to the skill directory,
+		 * or up to (not including) the first level for content */
+		d = sp_strdup(rel);
+		for (char *s = strrchr(d, '/'); s && (x->skills || s != strchr(d, '/'));
+		    s = strrchr(d, '/')) {
+			char *p;
+			*s = '\0';
+			p = sp_path_join(x->dir, d);
+			if (rmdir(p) != 0) {
+				free(p);
+				break;
+			}
+			free(p);
+		}
+		free(d);
+	}
+	report(x, rel, NULL, 0, "deleted", 0);
+	x->deleted++;
+	free(full);
+}
+
+static void
+index_row(json_t *rec, void *arg)
+{
+	struct ctx *x = arg;
+	json_t *d = json_object_get(rec, "data");
+	char *key = sp_asprintf("%s/%s", json_string_value(json_object_get(d, "source_id")),
+	    json_string_value(json_object_get(d, "slug")));
+
+	json_object_set(x->index, key, json_object_get(rec, "path"));
+	free(key);
+	json_decref(rec);
+}
+
+static int
+index_bad(int code, const char *msg, void *arg)
+{
+	(void)code, (void)msg, (void)arg;
+	return 0;	/* unreadable pages simply are not found */
+}
+
+/* Where a content row lives: an existing page with its key, the record's
+ * own "path", else SOURCE/SLUG.md. */
+static char *
+content_rel(struct ctx *x, json_t *rec, json_t *data)
+{
+	const char *p = json_string_value(json_object_get(rec, "path"));
+	char err[512], *key;
+	json_t *hit;
+	size_t n;
+
+	if (!x->index) {
+		struct sp_scan_cb cb = {index_row, index_bad, x};
+		x->index = json_object();
+		if (access(x->dir, F_OK) == 0)
+			sp_content_scan(x->dir, &cb, err, sizeof err);
+	}
+	key = sp_asprintf("%s/%s", json_string_value(json_object_get(data, "source_id")),
+	    json_string_value(json_object_get(data, "slug")));
+	hit = json_object_get(x->index, key);
+	free(key);
+	if (json_is_string(hit))
+		return sp_strdup(json_string_value(hit));
+	if (p && !sp_path_unsafe(p, 1) && (n = strlen(p)) > 3 && !strcmp(p + n - 3, ".md") &&
+	    strchr(p, '/'))
+		return sp_strdup(p);
+	if (!(p = sp_content_default_rel(&x->src, data, err, sizeof err)))
+		sp_reader_die(x->in, "%s", err);
+	return (char *)p;
+}
+
+static void
+apply(struct ctx *x, json_t *rec, int remove)
+{
+	json_t *data = json_object_get(rec, "data");
+	struct sp_out out[2];
+	char err[512];
+	int n = 1;
+
+	if (!json_is_object(data))
+		sp_reader_die(x->in, "row record has no \"data\" object");
+	if (x->skills) {
+		if (sp_skill_render(x->dir, data, out, err, sizeof err))
+			sp_reader_die(x->in, "%s", err);
+		n = 2;
+	} else {
+		out[0].rel = content_rel(x, rec, data);
+		if (!(out[0].bytes = sp_content_render(&x->src, data, &out[0].len, err, sizeof err)))
+			sp_reader_die(x->in, "%s", err);
+	}
+	for (int i = 0; i < n; i++) {
+		if (remove)
+			del(x, out[i].rel);
+		else
+			put(x, out[i].rel, out[i].bytes, out[i].len);
+	}
+	sp_out_free(out, (size_t)n);
+}
+
+static void
+process(struct ctx *x, json_t *rec)
+{
+	const char *type = sp_record_type(rec), *status;
+
+	if (!strcmp(type, "diff")) {
+		status = json_string_value(json_object_get(rec, "status"));
+		rec = json_object_get(rec, "record");
+		if (!status || !json_is_object(rec))
+			sp_reader_die(x->in, "diff record without \"status\" and \"record\"");
+		type = sp_record_type(rec);
+		if (strcmp(type, "row") || strcmp(json_string_value(json_object_get(rec, "table")) ?: "", x->table))
+			return;
+		if (!strcmp(status, "removed")) {
+			if (x->del) {
+				apply(x, rec, 1);
+			} else {
+				json_t *d = json_object_get(rec, "data");
+				sp_warn("%s: kept %s (removed on the other side; --delete removes it)",
+				    sp_reader_where(x->in), json_string_value(json_object_get(d,
+				    x->skills ? "skill_id" : "slug")) ?: "?");
+				x->kept++;
+			}
+		} else if (!strcmp(status, "added") || !strcmp(status, "modified")) {
+			apply(x, rec, 0);
+		}
+		return;
+	}
+	if (!strcmp(type, "row") && !strcmp(json_string_value(json_object_get(rec, "table")) ?: "", x->table))
+		apply(x, rec, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"delete", no_argument, NULL, 'd'},
+		SP_STD_LONGOPTS,
+		{0},
+	};
+	struct ctx x = {0};
+	char err[2048];
+	json_t *rec;
+	int c, rc;
+
+	sp_setprog(argv[0]);
+	while ((c = getopt_long(argc, argv, "hnd", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			x.dry = 1;
+			break;
+		case 'd':
+			x.del = 1;
+			break;
+		case 'h':
+			sp_help(usage);
+		case 'V':
+			sp_version();
+		default:
+			sp_usage_die(usage, NULL);
+		}
+	}
+	if (argc - optind < 2 || argc - optind > 3)
+		sp_usage_die(usage, "expected skills|content, a directory and at most one input");
+	if (!strcmp(argv[optind], "skills"))
+		x.skills = 1, x.table = "agent_skills";
+	else if (!strcmp(argv[optind], "content"))
+		x.table = "content";
+	else
+		sp_usage_die(usage, "unknown kind \"%s\" (skills or content)", argv[optind]);
+	x.dir = argv[optind + 1];
+	if (!x.skills && access(x.dir, F_OK) == 0 &&
+	    (rc = sp_content_sources(x.dir, &x.src, err, sizeof err)))
+		sp_die(rc, "%s", err);
+	x.in = sp_reader_open(optind + 2 < argc ? argv[optind + 2] : NULL);
+	while ((rec = sp_reader_next(x.in))) {
+		process(&x, rec);
+		json_decref(rec);
+	}
+	sp_reader_close(x.in);
+	if (x.kept)
+		sp_warn("%lu removed %s kept; use --delete to remove them", x.kept,
+		    x.skills ? "skills" : "pages");
+	sp_content_sources_free(&x.src);
+	json_decref(x.index);
+	sp_finish_stdout();
+	return 0;
+}

@@ -1,0 +1,150 @@
+/* tstamp.c - dates and times as RFC 3339 UTC text. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tstamp.h"
+
+static int
+digits(const char **s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, (*s)++) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		*v = *v * 10 + (**s - '0');
+	}
+	return 0;
+}
+
+static int
+leap(long y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static long long
+days_from_civil(long y, unsigned m, unsigned d)
+{
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (long long)era * 146097 + (long long)doe - 719468;
+}
+
+static void
+civil_from_days(long long z, long *y, unsigned *m, unsigned *d)
+{
+	long long era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	*y = (long)yoe + (long)era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y += *m <= 2;
+}
+
+int
+sp_tstamp_norm(const char *s, char out[SP_TSTAMP_LEN])
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+	long long us = 0, t, day;
+	long yy;
+	unsigned mm, dd;
+	char frac[24];
+
+	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
+	    digits(&s, 2, &d))
+		return -1;
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] + (mo == 2 && leap(y)))
+		return -1;
+	if (*s) {
+		if (*s == 'T' || *s == 't')
+			s++;
+		else if (*s == ' ' || *s == '\t')
+			while (*s == ' ' || *s == '\t')
+				s++;
+		else
+			return -1;
+		if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi))
+			return -1;
+		if (*s == ':') {
+			s++;
+			if (digits(&s, 2, &sec))
+				return -1;
+			if (*s == '.') {
+				long long scale = 100000;
+				int nd = 0;
+
+				s++;
+				while (*s >= '0' && *s <= '9') {
+					if (nd < 6)
+						us += (*s - '0') * scale, scale /= 10;
+					else if (nd == 6 && *s >= '5')
+						us++;	/* round half up at microseconds */
+					nd++, s++;
+				}
+				if (!nd)
+					return -1;
+			}
+		}
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == 'Z' || *s == 'z') {
+			s++;
+		} else if (*s == '+' || *s == '-') {
+			sign = *s++ == '-' ? -1 : 1;
+			if (digits(&s, 2, &oh))
+				return -1;
+			if (*s == ':')
+				s++;
+			if (*s >= '0' && *s <= '9' && digits(&s, 2, &om))
+				return -1;
+			if (oh > 23 || om > 59)
+				return -1;
+		}
+		if (*s || h > 23 || mi > 59 || sec > 59)
+			return -1;
+	}
+	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL + h * 3600 + mi * 60 + sec;
+	t -= (long long)sign * (oh * 3600 + om * 60);
+	if (us >= 1000000)
+		t++, us -= 1000000;
+	day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	civil_from_days(day, &yy, &mm, &dd);
+	if (yy < 1 || yy > 9999)
+		return -1;
+	t -= day * 86400;
+	frac[0] = '\0';
+	if (us) {
+		int k;
+		snprintf(frac, sizeof frac, ".%06lld", us);
+		for (k = 6; frac[k] == '0'; k--)
+			frac[k] = '\0';
+	}
+	snprintf(out, SP_TSTAMP_LEN, "%04ld-%02u-%02uT%02d:%02d:%02d%.7sZ", yy % 10000, mm % 13, dd % 32,
+	    (int)(t / 3600), (int)(t / 60 % 60), (int)(t % 60), frac);
+	return 0;
+}
+
+void
+sp_tstamp_short(const char *norm, char out[SP_TSTAMP_LEN])
+{
+	if (strlen(norm) == 20 && !strcmp(norm + 10, "T00:00:00Z"))
+		snprintf(out, SP_TSTAMP_LEN, "%.10s", norm);
+	else
+		snprintf(out, SP_TSTAMP_LEN, "%s", norm);
+}

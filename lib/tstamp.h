@@ -1,0 +1,19 @@
+/* tstamp.h - dates and times as RFC 3339 UTC text (timestamptz in rows). */
+#ifndef SP_TSTAMP_H
+#define SP_TSTAMP_H
+
+#define SP_TSTAMP_LEN 64
+
+/* Normalise a date ("2026-11-23") or date-time ("2026-11-23T18:22:00",
+ * "T" or "t" or blanks between, optional seconds, fraction and "Z" or
+ * +HH[:MM] offset; no offset means UTC) into out as RFC 3339 in UTC:
+ * "2026-11-23T18:22:00Z", with the fraction rounded to microseconds and
+ * trailing zeros dropped ("…:00.12Z"). Returns 0, or -1 when s is not a
+ * valid date (bad field ranges, years outside 1-9999 included). */
+int sp_tstamp_norm(const char *s, char out[SP_TSTAMP_LEN]);
+
+/* The friendliest text for a normalised timestamp: "2026-11-23" when it
+ * is midnight UTC, else the normalised form itself. */
+void sp_tstamp_short(const char *norm, char out[SP_TSTAMP_LEN]);
+
+#endif

@@ -1,0 +1,71 @@
+/* uuid.c - deterministic name-based UUIDs (RFC 4122 version 5). */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "err.h"
+#include "uuid.h"
+
+int
+sp_is_uuid(const char *s)
+{
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+			return 0;
+	}
+	return s[36] == '\0';
+}
+
+static int
+parse(const char *s, unsigned char b[16])
+{
+	int k = 0;
+
+	if (!sp_is_uuid(s))
+		return -1;
+	for (int i = 0; i < 36; i++) {
+		unsigned v;
+		if (s[i] == '-')
+			continue;
+		sscanf(s + i, "%1x", &v);
+		if (k % 2 == 0)
+			b[k / 2] = (unsigned char)(v << 4);
+		else
+			b[k / 2] |= (unsigned char)v;
+		k++;
+	}
+	return 0;
+}
+
+int
+sp_uuid5_ns(const char *ns, const char *name, size_t n, char out[SP_UUID_LEN])
+{
+	unsigned char b[16], d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	EVP_MD_CTX *c;
+
+	if (parse(ns, b))
+		return -1;
+	c = EVP_MD_CTX_new();
+	if (!c || !EVP_DigestInit_ex(c, EVP_sha1(), NULL) || !EVP_DigestUpdate(c, b, 16) ||
+	    (n && !EVP_DigestUpdate(c, name, n)) || !EVP_DigestFinal_ex(c, d, &dl))
+		sp_die(SP_EX_SOFTWARE, "OpenSSL SHA-1 failed");
+	EVP_MD_CTX_free(c);
+	d[6] = (unsigned char)((d[6] & 0x0f) | 0x50);
+	d[8] = (unsigned char)((d[8] & 0x3f) | 0x80);
+	snprintf(out, SP_UUID_LEN,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12],
+	    d[13], d[14], d[15]);
+	return 0;
+}
+
+void
+sp_uuid5(const char *name, size_t n, char out[SP_UUID_LEN])
+{
+	sp_uuid5_ns(SP_UUID_NAMESPACE, name, n, out);
+}

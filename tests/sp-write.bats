@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# sp-write: row records -> files, the inverse of sp-scan.
+
+load helper
+load local_fixtures
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	services_tree services
+}
+
+# rows FILE: row records sorted by id with sorted keys, for comparison.
+rows() { jq -cS . "$1" | sort; }
+
+@test "sp-write content: scan -> write into an empty directory -> scan gives the same rows" {
+	sp-scan content services/content >a
+	run sp-write content copy a
+	assert_success
+	[ "$(jq -r .action <<<"$output" | sort -u)" = created ]
+	cp services/content/config.yaml copy/
+	sp-scan content copy >b
+	diff <(rows a) <(rows b)
+}
+
+@test "sp-write skills: scan -> write -> scan gives the same rows and hashes" {
+	sp-scan skills services/skills >a
+	sp-write skills copy a >/dev/null
+	sp-scan skills copy >b
+	# the writer names index.md SKILL.md in a fresh tree; file_path stays
+	diff <(rows a) <(rows b)
+	[ -f copy/writer/config.yml ] && [ -f copy/writer/SKILL.md ] && [ -f copy/übersetzer/SKILL.md ]
+	run cat copy/code-review/SKILL.md
+	assert_output $'---\nallowed-tools:\n- Read\n- Grep\nname: code-review\n---\n# Code review\n\n1. Read the diff.\n2. Say what is wrong.'
+}
+
+@test "sp-write: a tree sp-write wrote is reproduced byte for byte" {
+	for k in skills content; do
+		sp-scan "$k" "services/$k" | sp-write "$k" "one/$k" >/dev/null
+		sp-scan "$k" "one/$k" | sp-write "$k" "two/$k" >/dev/null
+		# writing the rows of the copy back into it changes nothing
+		run sh -c "sp-scan $k one/$k | sp-write $k one/$k"
+		assert_success
+		assert_output ""
+	done
+	diff -r one two
+}
+
+@test "sp-write: the YAML is deterministic and readable" {
+	sp-scan skills services/skills | sp-write skills copy >/dev/null
+	run cat copy/code-review/config.yaml
+	assert_output "$(cat <<'EOF'
+id: code-review
+name: Code review
+description: 'Review a change: correctness, tests, style'
+category: engineering
+tags:
+- review
+- quality
+experimental: false
+file: SKILL.md
+inputs:
+- name: diff
+  required: true
+- name: context
+  required: false
+limits:
+  languages:
+  - c
+  - sh
+  max_files: 50
+priority: 3
+weight: 0.75
+EOF
+)"
+	sp-scan content services/content | sp-write content copy >/dev/null
+	run cat copy/blog/2024/hello-world.md
+	assert_output '---
+title: Hello, world
+slug: hello-world
+description: The first post
+author: Ann Example
+kind: blog
+category: articles
+tags:
+- intro
+- news
+keywords: hello, world
+image: /files/images/hello.png
+published_at: 2024-01-15
+after_reading_this:
+- You know what this blog is about
+- You can subscribe
+related_docs:
+- title: Getting started
+  url: /docs/getting-started
+- title: Privacy
+  url: /legal/privacy
+updated_at: 2024-02-01
+---
+
+# Hello
+
+Welcome.'
+}
+
+@test "sp-write: strings that look like other types, multi-line and odd strings survive" {
+	jq -nc '{type:"row",table:"content",data:{id:"x",source_id:"blog",slug:"odd",title:"true",
+	  description:"123", author:"", kind:"null", public:true, tags:["yes","0x10","1.5"," lead", "a: b","#c"],
+	  keywords:"multi\nline\n", image:"- dash", category_id:null, published_at:"2024-05-06T07:08:09.5+01:00",
+	  body:"---\nnot frontmatter\n",
+	  metadata:{n:1, f:2.5, big:1e300, s:"~", t:"\ttab", u:"ü\u0001", deep:{z:[{}],a:[]}, "key with: colon":"v"}}}' >in
+	sp-write content out in >/dev/null
+	sp-scan content out >back
+	diff <(jq -S '.data | del(.id, .content_hash, .category_id)' in) <(jq -S '.data | del(.id, .content_hash, .category_id) | .published_at = "2024-05-06T07:08:09.5+01:00"' back)
+	[ "$(jq -r .data.published_at back)" = "2024-05-06T06:08:09.5Z" ]
+	[ "$(jq -r .data.category_id back)" = null ]
+}
+
+@test "sp-write: only files whose bytes change are written; dry run writes nothing" {
+	sp-scan content services/content >a
+	sp-write content services/content a >out
+	[ "$(wc -l <out)" -eq 6 ]	# every page is rewritten once in canonical form
+	run sp-write content services/content a
+	assert_output ""
+	before=$(stat -c %Y.%i services/content/legal/privacy.md)
+	jq -c 'if .data.slug=="privacy" then .data.title="Privacy, revised" else . end' a >b
+	run sp-write -n content services/content b
+	assert_output --regexp '^\{"type":"file","path":"legal/privacy.md",.*"action":"updated","dry_run":true\}$'
+	grep -q 'title: Privacy policy' services/content/legal/privacy.md
+	run sp-write content services/content b
+	assert_output --regexp '^\{"type":"file","path":"legal/privacy.md",.*"action":"updated"\}$'
+	grep -q 'title: Privacy, revised' services/content/legal/privacy.md
+	[ "$(jq -r .sha256 <<<"$output")" = "$(sha256sum services/content/legal/privacy.md | cut -c1-64)" ]
+	[ "$before" != "$(stat -c %Y.%i services/content/legal/privacy.md)" ]
+	[ -z "$(find services -name '*.sp-tmp.*')" ]
+}
+
+@test "sp-write content: a row goes where its page already is, else SOURCE/SLUG.md" {
+	sp-scan content services/content | jq -c 'del(.path) | .data.body += "more\n"' >a
+	run sp-write content services/content a
+	assert_success
+	[ "$(jq -r .path <<<"$output" | sort | paste -sd,)" = "blog/2024/hello-world.md,blog/2024/unicode.md,blog/guide/index.md,documentation/deep/nested/page.md,documentation/getting-started.md,legal/privacy.md" ]
+	jq -nc '{type:"row",table:"content",data:{id:"n",source_id:"docs",slug:"brand-new",title:"New",body:"b\n"}}' |
+		sp-write content services/content >out
+	[ "$(jq -r .path out)" = documentation/brand-new.md ]
+	run head -3 services/content/documentation/brand-new.md
+	assert_output $'---\ntitle: New\nslug: brand-new'
+}
+
+@test "sp-write: removed diff records are kept without --delete and deleted with it" {
+	sp-scan content services/content >disk
+	jq -c 'select(.data.slug != "privacy")' disk >db
+	sp-diff db disk >d || true
+	run --separate-stderr sp-write content services/content d
+	assert_success
+	assert_output ""
+	[[ "$stderr" == *"kept privacy"*"1 removed pages kept; use --delete"* ]] || fail "$stderr"
+	[ -f services/content/legal/privacy.md ]
+	run sp-write -n --delete content services/content d
+	assert_output '{"type":"file","path":"legal/privacy.md","action":"deleted","dry_run":true}'
+	[ -f services/content/legal/privacy.md ]
+	run sp-write --delete content services/content d
+	assert_output '{"type":"file","path":"legal/privacy.md","action":"deleted"}'
+	[ ! -e services/content/legal/privacy.md ]
+	sp-scan skills services/skills >sk
+	jq -c 'select(.data.skill_id != "writer")' sk >skdb
+	sp-diff skdb sk | sp-write --delete skills services/skills >out || true
+	[ "$(jq -r .path out | paste -sd,)" = "writer/config.yml,writer/index.md" ]
+	[ ! -e services/skills/writer ]
+}
+
+@test "sp-write: a directory it cannot write exits 73 and leaves nothing half-written" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch users"
+	d=$(public_tmp)
+	sp-scan content services/content >"$d/a"
+	chmod 644 "$d/a"
+	mkdir "$d/ro" && chmod 555 "$d/ro"
+	run as_nobody sp-write content "$d/ro" "$d/a"
+	[ "$status" -eq 73 ]
+	[ -z "$(find "$d/ro" -mindepth 1)" ]
+	rm -rf "$d"
+}
+
+@test "sp-write: bad input is refused with file:line" {
+	printf '{"type":"row","table":"content","data":{"id":"x","source_id":"blog","slug":"../etc"}}\n' >bad
+	run --separate-stderr sp-write content out bad
+	[ "$status" -eq 65 ]
+	assert_equal "$stderr" "sp-write: bad:1: row has no valid source_id and slug"
+	printf '{"type":"row","table":"content","data":{"id":"x","source_id":"blog","slug":"s","metadata":{"title":"t"}}}\n' >bad
+	run --separate-stderr sp-write content out bad
+	[ "$status" -eq 65 ]
+	assert_equal "$stderr" 'sp-write: bad:1: metadata key "title" is also a column field'
+	printf 'not json\n' >bad
+	run sp-write skills out bad
+	[ "$status" -eq 65 ]
+	run sp-write pages out bad
+	[ "$status" -eq 2 ]
+}
+
+@test "sp-write: the frontmatter is valid YAML for another parser too" {
+	python3 -c 'import yaml' 2>/dev/null || skip "no PyYAML"
+	sp-scan content services/content >a
+	sp-write content copy a >/dev/null
+	python3 - copy/blog/2024/hello-world.md <<'PY'
+import sys, yaml
+text = open(sys.argv[1], encoding="utf-8").read()
+fm = yaml.safe_load(text.split("---\n")[1])
+assert fm["related_docs"][1]["url"] == "/legal/privacy", fm
+assert fm["tags"] == ["intro", "news"], fm
+PY
+}
