@@ -8,14 +8,7 @@ load helper
 load db
 
 setup_file() {
-	# visible skips (in setup) until the other halves exist
-	if [ ! -x "$SP_BIN/sp-cloudd" ]; then
-		echo "sp-cloudd is not built" >"$BATS_FILE_TMPDIR/skip"
-	elif grep -q 'needs lib/dbdoc' "$REPO/cmd/sp-upload.c" "$REPO/cmd/sp-download.c"; then
-		echo "sp-upload/sp-download database are not built yet" >"$BATS_FILE_TMPDIR/skip"
-	else
-		sp_env_up
-	fi
+	sp_env_up
 }
 
 teardown_file() {
@@ -24,9 +17,6 @@ teardown_file() {
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
-	if [ -f "$BATS_FILE_TMPDIR/skip" ]; then
-		skip "$(cat "$BATS_FILE_TMPDIR/skip")"
-	fi
 	db_reset
 	# the tenant's rows in the cloud too
 	local sch
