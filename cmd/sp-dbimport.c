@@ -11,6 +11,8 @@
 #include "dbschema.h"
 #include "err.h"
 #include "ndjson.h"
+#include "pmap.h"
+#include "dbread.h"
 #include "pg.h"
 #include "result.h"
 
@@ -32,62 +34,70 @@ struct opts {
 	long long skipped_removals;
 };
 
-/* Queue one input record: row, or diff (added/modified upsert, removed deletes). */
-static void
-take(struct sp_dbimport *im, struct opts *o, json_t *rec, struct sp_reader *in, const char *where)
+/* What an input record asks for (runs in reader threads): a row upserts;
+ * a diff record added/modified upserts its record, removed deletes it
+ * with --delete (else it is skipped and counted), unchanged is ignored. */
+static int
+map(void *arg, json_t *rec, json_t **row, int *del, char *why, size_t whylen)
 {
+	const struct opts *o = arg;
 	const char *type = sp_record_type(rec), *status;
-	char why[1024];
-	int del = 0, code;
 
-	if (!strcmp(type, "diff")) {
-		status = json_string_value(json_object_get(rec, "status"));
-		if (!status)
-			sp_reader_die(in, "diff record without a \"status\"");
-		if (!strcmp(status, "unchanged"))
-			return;
-		if (!strcmp(status, "removed")) {
-			if (!o->del) {
-				o->skipped_removals++;
-				return;
-			}
-			del = 1;
-		} else if (strcmp(status, "added") && strcmp(status, "modified")) {
-			sp_reader_die(in, "diff record with unknown status \"%.40s\"", status);
-		}
-		rec = json_object_get(rec, "record");
-		if (!json_is_object(rec))
-			sp_reader_die(in, "diff record without a \"record\" object");
-	} else if (strcmp(type, "row")) {
-		if (in)
-			sp_reader_die(in, "expected a row or diff record, not \"%.40s\"", type);
+	*row = rec;
+	if (!strcmp(type, "row"))
+		return 1;
+	if (strcmp(type, "diff")) {
+		snprintf(why, whylen, "expected a row or diff record, not \"%.40s\"", type);
+		return -1;
 	}
-	if ((code = sp_dbimport_add(im, rec, del, why, sizeof why))) {
-		if (code == SP_EX_DATAERR && in)
-			sp_reader_die(in, "%s", why);
-		sp_die(code, "%s%s%s", where ? where : "", where ? ": " : "", why);
+	status = json_string_value(json_object_get(rec, "status"));
+	if (!status) {
+		snprintf(why, whylen, "diff record without a \"status\"");
+		return -1;
 	}
+	*row = json_object_get(rec, "record");
+	if (!strcmp(status, "unchanged"))
+		return 2;
+	if (strcmp(status, "added") && strcmp(status, "modified") && strcmp(status, "removed")) {
+		snprintf(why, whylen, "diff record with unknown status \"%.40s\"", status);
+		return -1;
+	}
+	if (!json_is_object(*row)) {
+		snprintf(why, whylen, "diff record without a \"record\" object");
+		return -1;
+	}
+	if (!strcmp(status, "removed")) {
+		if (!o->del)
+			return 0;
+		*del = 1;
+	}
+	return 1;
 }
 
 static void
 read_records(struct sp_dbimport *im, struct opts *o, const char *file)
 {
-	struct sp_reader *in = sp_reader_open(file);
-	json_t *rec;
+	FILE *fp = stdin;
+	char err[2048];
+	int code;
 
-	while ((rec = sp_reader_next(in))) {
-		take(im, o, rec, in, NULL);
-		json_decref(rec);
-	}
-	sp_reader_close(in);
+	if (file && strcmp(file, "-") && !(fp = fopen(file, "r")))
+		sp_die_errno(sp_ex_for_errno(errno), "%s", file);
+	code = sp_dbread_ndjson(im, fp, file && strcmp(file, "-") ? file : "<stdin>", sp_ncpu(),
+	    map, o, &o->skipped_removals, err, sizeof err);
+	if (code)
+		sp_die(code, "%s", err);
+	if (fp != stdin)
+		fclose(fp);
 }
 
 static void
-read_document(struct sp_dbimport *im, struct opts *o, const char *file)
+read_document(struct sp_dbimport *im, const char *file)
 {
+	const char *name = file && strcmp(file, "-") ? file : "<stdin>";
 	FILE *fp = stdin;
 	struct sp_docr *r;
-	char err[1024], where[1200];
+	char err[1024], why[1024];
 	json_t *rec;
 	int rc;
 
@@ -96,12 +106,13 @@ read_document(struct sp_dbimport *im, struct opts *o, const char *file)
 	if (!(r = sp_docr_new(sp_docr_read_file, fp)))
 		sp_die(SP_EX_SOFTWARE, "out of memory");
 	while ((rc = sp_docr_next(r, &rec, err, sizeof err)) == 1) {
-		snprintf(where, sizeof where, "%s: %s", file ? file : "<stdin>", sp_docr_where(r));
-		take(im, o, rec, NULL, where);
+		rc = sp_dbimport_add(im, rec, 0, why, sizeof why);
 		json_decref(rec);
+		if (rc)
+			sp_die(rc, "%s: %s: %s", name, sp_docr_where(r), why);
 	}
 	if (rc)
-		sp_die(rc, "%s: %s", file ? file : "<stdin>", err);
+		sp_die(rc, "%s: %s", name, err);
 	sp_docr_free(r);
 	if (fp != stdin)
 		fclose(fp);
@@ -173,7 +184,7 @@ main(int argc, char **argv)
 	if (!(im = sp_dbimport_new()))
 		sp_die(SP_EX_SOFTWARE, "out of memory");
 	if (o.document)
-		read_document(im, &o, optind < argc ? argv[optind] : NULL);
+		read_document(im, optind < argc ? argv[optind] : NULL);
 	else
 		read_records(im, &o, optind < argc ? argv[optind] : NULL);
 	conn = connect_db();

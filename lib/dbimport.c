@@ -31,7 +31,7 @@ struct tstate {
 
 struct sp_dbimport {
 	struct tstate t[MAXTABLES];
-	struct sp_strbuf tup;
+	struct sp_dbtuple tup;
 	int applied;
 };
 
@@ -51,7 +51,7 @@ sp_dbimport_free(struct sp_dbimport *im)
 	for (i = 0; i < MAXTABLES; i++)
 		if (im->t[i].spool)
 			fclose(im->t[i].spool);
-	sp_strbuf_free(&im->tup);
+	sp_strbuf_free(&im->tup.buf);
 	free(im);
 }
 
@@ -84,18 +84,17 @@ spool_open(void)
 }
 
 int
-sp_dbimport_add(struct sp_dbimport *im, json_t *rec, int del, char *err, size_t errlen)
+sp_dbimport_encode(json_t *rec, int del, struct sp_dbtuple *tu, char *err, size_t errlen)
 {
 	const struct sp_dbtable *t;
 	json_t *vals[32] = {0}, *data, *v;
-	const char *tname, *key;
-	struct tstate *ts;
+	const char *tname, *key, *type;
 	uint32_t mask = 0;
 	char why[256];
 	int i, col;
 
-	if (!json_is_object(rec) || strcmp(json_string_value(json_object_get(rec, "type")) ?
-	    json_string_value(json_object_get(rec, "type")) : "", "row")) {
+	type = json_string_value(json_object_get(rec, "type"));
+	if (!json_is_object(rec) || !type || strcmp(type, "row")) {
 		snprintf(err, errlen, "not a row record");
 		return SP_EX_DATAERR;
 	}
@@ -135,32 +134,46 @@ sp_dbimport_add(struct sp_dbimport *im, json_t *rec, int del, char *err, size_t 
 			mask |= 1u << col;
 		}
 	}
-	sp_strbuf_reset(&im->tup);
-	sp_strbuf_be16(&im->tup, (uint16_t)(1 + t->ncols));
-	sp_strbuf_be32(&im->tup, 4);
-	sp_strbuf_be32(&im->tup, mask);
+	tu->table = sp_db_table_index(t);
+	tu->mask = mask;
+	tu->del = del;
+	tu->off = tu->buf.len;
+	sp_strbuf_be16(&tu->buf, (uint16_t)(1 + t->ncols));
+	sp_strbuf_be32(&tu->buf, 4);
+	sp_strbuf_be32(&tu->buf, mask);
 	for (i = 0; i < t->ncols; i++) {
 		if (!vals[i]) {
-			sp_strbuf_be32(&im->tup, 0xffffffffu);
-		} else if (sp_dbval_to_copy(&im->tup, t->cols[i].type, vals[i], why, sizeof why)) {
+			sp_strbuf_be32(&tu->buf, 0xffffffffu);
+		} else if (sp_dbval_to_copy(&tu->buf, t->cols[i].type, vals[i], why, sizeof why)) {
 			snprintf(err, errlen, "%s.%s: %s", t->name, t->cols[i].name, why);
+			tu->buf.len = tu->off;
 			return SP_EX_DATAERR;
 		}
 	}
-	if (im->tup.oom) {
+	if (tu->buf.oom) {
 		snprintf(err, errlen, "out of memory");
 		return SP_EX_SOFTWARE;
 	}
-	ts = &im->t[sp_db_table_index(t)];
-	if (!del) {
-		for (i = 0; i < ts->nshapes && ts->shapes[i].mask != mask; i++)
+	tu->len = tu->buf.len - tu->off;
+	return 0;
+}
+
+int
+sp_dbimport_put(struct sp_dbimport *im, const struct sp_dbtuple *tu, char *err, size_t errlen)
+{
+	struct tstate *ts = &im->t[tu->table];
+	const struct sp_dbtable *t = &sp_db_tables[tu->table];
+	int i;
+
+	if (!tu->del) {
+		for (i = 0; i < ts->nshapes && ts->shapes[i].mask != tu->mask; i++)
 			;
 		if (i == ts->nshapes) {
 			if (i == MAXSHAPES) {
 				snprintf(err, errlen, "%s: more than %d different sets of columns", t->name, MAXSHAPES);
 				return SP_EX_DATAERR;
 			}
-			ts->shapes[ts->nshapes++].mask = mask;
+			ts->shapes[ts->nshapes++].mask = tu->mask;
 		}
 		ts->shapes[i].n++;
 		ts->upserts++;
@@ -172,11 +185,22 @@ sp_dbimport_add(struct sp_dbimport *im, json_t *rec, int del, char *err, size_t 
 		    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
 		return SP_EX_IOERR;
 	}
-	if (fwrite(im->tup.p, 1, im->tup.len, ts->spool) != im->tup.len) {
+	if (fwrite(tu->buf.p + tu->off, 1, tu->len, ts->spool) != tu->len) {
 		snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno));
 		return SP_EX_IOERR;
 	}
 	return 0;
+}
+
+int
+sp_dbimport_add(struct sp_dbimport *im, json_t *rec, int del, char *err, size_t errlen)
+{
+	int code;
+
+	sp_strbuf_reset(&im->tup.buf);
+	if ((code = sp_dbimport_encode(rec, del, &im->tup, err, errlen)))
+		return code;
+	return sp_dbimport_put(im, &im->tup, err, errlen);
 }
 
 /* "col1", "col2", ... of the columns in mask, each prefixed by pre. */
@@ -290,7 +314,7 @@ upsert_table(PGconn *c, const char *sch, const struct sp_dbtable *t, struct tsta
 {
 	struct sp_strbuf sql = {0};
 	char what[96];
-	long long cnt[2];
+	long long cnt[2], nonempty = 0;
 	json_t *defaults = NULL;
 	int s, code = 0;
 
@@ -301,7 +325,24 @@ upsert_table(PGconn *c, const char *sch, const struct sp_dbtable *t, struct tsta
 	sp_strbuf_printf(&sql, " FROM %s.\"%s\" WITH NO DATA", sch, t->name);
 	if (sql.oom || (code = sp_pg_exec(c, sql.p, what, err, errlen)))
 		goto out;
+	/* Other writers wait until we commit (readers do not): then a table
+	 * found empty stays empty but for our rows, and nothing can conflict
+	 * with them. */
+	sp_strbuf_reset(&sql);
+	sp_strbuf_printf(&sql, "LOCK TABLE %s.\"%s\" IN SHARE ROW EXCLUSIVE MODE", sch, t->name);
+	snprintf(what, sizeof what, "locking %s", t->name);
+	if ((code = sp_pg_exec(c, sql.p, what, err, errlen)))
+		goto out;
+	sp_strbuf_reset(&sql);
+	sp_strbuf_printf(&sql, "SELECT count(*) FROM (SELECT 1 FROM %s.\"%s\" LIMIT 1) x", sch, t->name);
+	if ((code = query_counts(c, sql.p, &nonempty, 1, what, err, errlen)))
+		goto out;
 	if ((code = copy_in(c, t, ts->spool, err, errlen)))
+		goto out;
+	/* The join below must never become a sequential scan of the target
+	 * per input row, whatever the target's (possibly stale: just
+	 * truncated, just loaded) statistics say: index lookups only. */
+	if ((code = sp_pg_exec(c, "SET LOCAL enable_seqscan = off", "planner settings", err, errlen)))
 		goto out;
 	if (ts->nshapes > 1) {
 		PGresult *r;
@@ -325,6 +366,31 @@ upsert_table(PGconn *c, const char *sch, const struct sp_dbtable *t, struct tsta
 		uint32_t m = ts->shapes[s].mask, rest = m & ~1u, fill = 0;
 		int i, first = 1;
 
+		if (!nonempty) {
+			/* Into an empty table nothing can conflict: a plain INSERT,
+			 * without the speculative insertion ON CONFLICT costs. */
+			PGresult *r;
+
+			sp_strbuf_reset(&sql);
+			sp_strbuf_printf(&sql, "INSERT INTO %s.\"%s\" (", sch, t->name);
+			collist(&sql, t, m, "");
+			sp_strbuf_puts(&sql, ") SELECT ");
+			collist(&sql, t, m, "");
+			sp_strbuf_printf(&sql, " FROM pg_temp._sp_in_%s WHERE _sp_mask = %d", t->name, (int32_t)m);
+			r = PQexec(c, sql.p);
+			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+				const char *cn = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+
+				code = sp_pg_error(c, r, t->name, err, errlen);
+				if (code == SP_EX_DATAERR && cn && strlen(cn) > 5 && !strcmp(cn + strlen(cn) - 5, "_pkey"))
+					snprintf(err, errlen, "%s: the same id appears more than once in the input", t->name);
+				PQclear(r);
+				goto out;
+			}
+			ts->created += strtoll(PQcmdTuples(r), NULL, 10);
+			PQclear(r);
+			continue;
+		}
 		/* An absent NOT NULL column still needs a value in the proposed
 		 * row, or PostgreSQL refuses it before it sees the conflict: the
 		 * stored value (never written, the update sets only present
@@ -353,10 +419,21 @@ upsert_table(PGconn *c, const char *sch, const struct sp_dbtable *t, struct tsta
 				sp_strbuf_printf(&sql, "e.\"%s\"", t->cols[i].name);
 			}
 		}
-		sp_strbuf_printf(&sql, " FROM pg_temp._sp_in_%s i", t->name);
-		if (fill)
-			sp_strbuf_printf(&sql, " LEFT JOIN %s.\"%s\" e ON e.id = i.id", sch, t->name);
-		sp_strbuf_printf(&sql, " WHERE i._sp_mask = %d ON CONFLICT (id) DO ", (int32_t)m);
+		/* The join with the stored row fills absent columns and skips
+		 * equal rows before they reach ON CONFLICT, which would lock
+		 * (and so write) each of them just to compare. */
+		sp_strbuf_printf(&sql, " FROM pg_temp._sp_in_%s i LEFT JOIN %s.\"%s\" e ON e.id = i.id"
+		    " WHERE i._sp_mask = %d", t->name, sch, t->name, (int32_t)m);
+		if (rest) {
+			sp_strbuf_puts(&sql, " AND (e.id IS NULL OR (");
+			collist(&sql, t, rest, "e.");
+			sp_strbuf_puts(&sql, ") IS DISTINCT FROM (");
+			collist(&sql, t, rest, "i.");
+			sp_strbuf_puts(&sql, "))");
+		} else {
+			sp_strbuf_puts(&sql, " AND e.id IS NULL");
+		}
+		sp_strbuf_puts(&sql, " ON CONFLICT (id) DO ");
 		if (!rest) {
 			sp_strbuf_puts(&sql, "NOTHING RETURNING true AS created");
 		} else {

@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "strbuf.h"
+
 struct sp_dbimport;
 
 /* A new, empty import (input is spooled to unlinked files in $TMPDIR, so
@@ -23,6 +25,24 @@ struct sp_dbimport *sp_dbimport_new(void);
  * reason ("agent_skills.tags: expected an array of strings"), 74 when the
  * spool cannot be written, 70 out of memory. Does not take rec. */
 int sp_dbimport_add(struct sp_dbimport *im, json_t *rec, int del, char *err, size_t errlen);
+
+/* One validated record in COPY BINARY form, for callers that validate in
+ * several threads (sp_dbimport_encode is thread-safe) and queue in order. */
+struct sp_dbtuple {
+	struct sp_strbuf buf;	/* the encoded tuple is buf.p[off..off+len) */
+	size_t off, len;
+	int table;		/* index in sp_db_tables */
+	unsigned int mask;	/* columns present */
+	int del;
+};
+
+/* The validation of sp_dbimport_add without queueing: append rec's tuple
+ * to tu->buf and describe it in tu. Thread-safe. 0 or 65/70 with a reason. */
+int sp_dbimport_encode(json_t *rec, int del, struct sp_dbtuple *tu, char *err, size_t errlen);
+
+/* Queue a tuple made by sp_dbimport_encode. 0, or 65 (too many column
+ * sets), 74 (spool), with a message. */
+int sp_dbimport_put(struct sp_dbimport *im, const struct sp_dbtuple *tu, char *err, size_t errlen);
 
 /* Apply everything queued to the tables of `schema` (NULL: public) in ONE
  * transaction: upserts table by table in foreign-key order, then deletes

@@ -21,30 +21,6 @@ setup() {
 	db_reset copy
 }
 
-# Edge cases written by psql, an independent peer: unicode, quotes and
-# control characters, empty and NULL arrays, nested jsonb, a 1 MiB text,
-# timestamps given with time zones and fractions.
-edge_rows() {
-	psqlq <<'EOF2'
-insert into agents (id, name, description, system_prompt, metadata, created_at, updated_at) values
- ('00000000-0000-4000-8000-000000000001', 'ünïcödé 日本語 🎉', e'tab\there\nnewline "quotes" \\ back\u0001ctl', repeat('x€', 524288),
-  '{"a": {"b": [1, 2.5, -3e-05, true, null, {"c": "ü\"\\"}]}, "empty": {}, "list": [], "n": 12345678901}',
-  '2026-11-23 19:22:00.123456+01', '2026-11-23T18:22:00Z'),
- ('00000000-0000-4000-8000-000000000002', 'plain', null, null, null, '1999-12-31 23:59:59.5-08:30', '2000-01-01 00:00:00+00');
-insert into users (id, name, email, roles, status, email_verified) values
- ('00000000-0000-4000-8000-0000000000a1', 'empty roles', 'e@x', '{}', 'active', true),
- ('00000000-0000-4000-8000-0000000000a2', 'null roles', null, null, 'gone', false),
- ('00000000-0000-4000-8000-0000000000a3', 'odd roles', 'o@x', array['a b', '"q"', e'back\\slash', null, 'ü', ''], 'x', false);
-insert into agent_skills (id, skill_id, agent_id, name, enabled, tags, metadata, created_at) values
- ('00000000-0000-4000-8000-0000000000b1', 'sk/1', '00000000-0000-4000-8000-000000000001', 'S', false, '{}', '"just a string"', '0001-01-01 00:00:00+00'),
- ('00000000-0000-4000-8000-0000000000b2', 'sk/2', null, 'T', true, null, '[1, [2, [3, {"d": []}]]]', '9999-12-31 23:59:59.999999+00');
-insert into contexts (id, user_id, name) values
- ('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000a1', 'ctx');
-insert into content (id, source_id, slug, title, public, tags, published_at, body, metadata) values
- ('00000000-0000-4000-8000-0000000000d1', 'blog', 'hello', 'Hello', false, array['x'], '2026-03-01 12:00:00-05', e'# body\r\nline', '{"related_docs": ["a", "b"], "after_reading_this": {"k": 1}}');
-EOF2
-}
-
 # psql's row_to_json with its "+00:00" written as "Z", keys sorted: what the
 # data of sp-dbexport's records must equal.
 psql_view() {

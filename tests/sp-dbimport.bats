@@ -105,8 +105,20 @@ agent_skills.agent_id: expected a UUID|{"type":"row","table":"agent_skills","dat
 malformed JSON|{"type":"row",
 expected a row or diff record|{"type":"file","path":"a"}
 EOF2
+	# far into a long input, with blank lines and CRLF endings on the way
+	{ skills_ndjson 3000; echo; skills_ndjson 6000 x | sed -n '3001,6000p' | sed 's/$/\r/'; } >long.ndjson
+	sed -i '4322s/"name":"skill [0-9]*"/"name":7/' long.ndjson
+	run sp-dbimport long.ndjson
+	[ "$status" -eq 65 ]
+	assert_output "sp-dbimport: long.ndjson:4322: agent_skills.name: expected a string"
 	run psqlq -c "select count(*) from agents"
 	assert_output 0
+	run psqlq -c "select count(*) from agent_skills"
+	assert_output 0
+	sed -i '4322d' long.ndjson
+	run sp-dbimport long.ndjson
+	assert_success
+	[ "$(jq .details.created <<<"$output")" -eq 5999 ]
 }
 
 @test "a constraint violation in the middle of the stream rolls back everything" {
@@ -141,6 +153,22 @@ EOF2
 	assert_output --partial "foreign key"
 	run psqlq -c "select count(*) from agents"
 	assert_output 0
+}
+
+@test "concurrent imports into the same table both succeed, one after the other" {
+	skills_ndjson 1000 >a.ndjson
+	skills_ndjson 1500 | sed -n '501,1500p' | sed 's/"skill /"B /' >b.ndjson
+	sp-dbimport a.ndjson >a.out 3>&- &
+	pa=$!
+	sp-dbimport b.ndjson >b.out 3>&- &
+	pb=$!
+	wait $pa
+	wait $pb
+	# rows 501-1000 come from whichever import committed last
+	run psqlq -c "select count(*), count(*) filter (where name like 'B %') from agent_skills"
+	[ "$output" = "1500|1000" ] || [ "$output" = "1500|500" ] || fail "$output"
+	[ $(( $(jq .details.created a.out) + $(jq .details.created b.out) )) -eq 1500 ]
+	[ $(( $(jq .details.updated a.out) + $(jq .details.updated b.out) )) -eq 500 ]
 }
 
 @test "tables load in foreign-key order whatever the input order" {
