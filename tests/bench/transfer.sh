@@ -59,11 +59,15 @@ tar xzf "$w/ref.tgz" -C "$w/mdir" .sp-manifest.json
 push_base="tar czf - --no-recursion -C $w/mdir .sp-manifest.json -C $tree -T $w/list |
 	curl -sSf -H @$auth_hdr -H 'Content-Type: application/gzip' --data-binary @- $api/files >/dev/null"
 push_sp="sp-collect $tree | sp-manifest -C $tree | sp-pack -C $tree -o - | sp-upload -q files >/dev/null"
-pull_base="curl -sSf -H @$auth_hdr $api/files | tar xzf - -C $w/out"
-pull_sp="sp-download -q files | sp-unpack - $w/out >/dev/null"
-# Every run starts from an empty target with nothing dirty in the page
-# cache (writeback of an earlier run would be charged to the next one).
-fresh="rm -rf $w/out && mkdir $w/out && sync"
+pull_base="curl -sSf -H @$auth_hdr $api/files | tar xzf - -C OUT"
+pull_sp="sp-download -q files | sp-unpack - OUT >/dev/null"
+# Every run extracts into a directory never used before, with nothing
+# dirty in the page cache (writeback of an earlier run would be charged to
+# the next one). Nothing is deleted between runs: right after a mass delete
+# ext4 scans the recently deleted inodes on every create, and whichever run
+# came next would pay for it.
+n=0
+fresh() { n=$((n + 1)); out=$w/out.$n; mkdir "$out"; sync; }
 
 # min A B: the smaller time (A may be empty).
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
@@ -75,12 +79,14 @@ pb= ps= pub= pus=
 for i in 1 2 3; do
 	pb=$(min "$pb" "$(best 1 "$push_base" sync)")
 	ps=$(min "$ps" "$(best 1 "$push_sp" sync)")
-	pub=$(min "$pub" "$(best 1 "$pull_base" "$fresh")")
-	pus=$(min "$pus" "$(best 1 "$pull_sp" "$fresh")")
+	fresh
+	pub=$(min "$pub" "$(best 1 "${pull_base//OUT/$out}")")
+	fresh
+	pus=$(min "$pus" "$(best 1 "${pull_sp//OUT/$out}")")
 done
 row "push: tar czf | curl  vs  sp pipeline" "$pb" "$ps"
 row "pull: curl | tar xzf  vs  sp pipeline" "$pub" "$pus"
-diff -r "$tree" "$w/out" >/dev/null && echo "pulled tree identical to the source (diff -r)"
+diff -r "$tree" "$out" >/dev/null && echo "pulled tree identical to the source (diff -r)"
 awk -v p="$(awk -v a="$ps" -v b="$pb" 'BEGIN{print a/b}')" -v q="$(awk -v a="$pus" -v b="$pub" 'BEGIN{print a/b}')" \
 	'BEGIN { printf "sp push takes %.2fx, sp pull %.2fx the time of tar+curl (target <= 1.2x)\n", p, q }'
 
@@ -99,4 +105,4 @@ awk -v us="$med" 'BEGIN { printf "conditional pull of the unchanged tree (304): 
 
 echo "peak RSS: sp-upload $(rss_kib "sp-upload -q files $w/ref.tgz") KiB," \
 	"sp-download $(rss_kib "sp-download -q files >/dev/null") KiB"
-rm -rf "$w/out" "$w/cond.tgz" "$w/cur.tgz" "$auth_hdr"
+rm -rf "$w"/out.* "$w/cond.tgz" "$w/cur.tgz" "$auth_hdr"
