@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dbtypes.h"
+#include "tstamp.h"
 
 #define TEXTOID 25
 #define USECS_PER_DAY 86400000000LL
@@ -59,59 +60,11 @@ sp_uuid_format(const unsigned char in[16], char out[37])
 	out[o] = '\0';
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era;
-	unsigned doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-/* n decimal digits at *s into *v; advances *s. */
-static int
-digits(const char **s, int n, int *v)
-{
-	int i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if ((*s)[i] < '0' || (*s)[i] > '9')
-			return -1;
-		*v = *v * 10 + ((*s)[i] - '0');
-	}
-	*s += n;
-	return 0;
-}
-
 int
 sp_ts_parse(const char *s, int64_t *out, const char **why)
 {
 	static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0, leap;
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
 	int64_t frac = 0, us;
 	const char *p = s;
 
@@ -124,14 +77,13 @@ sp_ts_parse(const char *s, int64_t *out, const char **why)
 		*out = SP_TS_NINFINITY;
 		return 0;
 	}
-	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
+	if (sp_digits(&p, 4, &y) || *p++ != '-' || sp_digits(&p, 2, &mo) || *p++ != '-' || sp_digits(&p, 2, &d))
 		return -1;
 	if (y < 1 || mo < 1 || mo > 12 || d < 1) {
 		*why = "date out of range";
 		return -1;
 	}
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (d > mdays[mo - 1] + (mo == 2 && leap)) {
+	if (d > mdays[mo - 1] + (mo == 2 && sp_leap_year(y))) {
 		*why = "no such day";
 		return -1;
 	}
@@ -139,8 +91,8 @@ sp_ts_parse(const char *s, int64_t *out, const char **why)
 		if (*p != 'T' && *p != 't' && *p != ' ')
 			return -1;
 		p++;
-		if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
-		    digits(&p, 2, &sec))
+		if (sp_digits(&p, 2, &h) || *p++ != ':' || sp_digits(&p, 2, &mi) || *p++ != ':' ||
+		    sp_digits(&p, 2, &sec))
 			return -1;
 		if (*p == '.') {
 			int n = 0, round = 0;
@@ -162,11 +114,11 @@ sp_ts_parse(const char *s, int64_t *out, const char **why)
 			p++;
 		} else if (*p == '+' || *p == '-') {
 			sign = *p++ == '-' ? -1 : 1;
-			if (digits(&p, 2, &oh))
+			if (sp_digits(&p, 2, &oh))
 				return -1;
 			if (*p == ':')
 				p++;
-			if (*p && digits(&p, 2, &om))
+			if (*p && sp_digits(&p, 2, &om))
 				return -1;
 		} else {
 			*why = "date-time without a time zone ('Z' or an offset)";
@@ -179,7 +131,7 @@ sp_ts_parse(const char *s, int64_t *out, const char **why)
 			return -1;
 		}
 	}
-	us = ((days_from_civil(y, (unsigned)mo, (unsigned)d) - PG_EPOCH_DAYS) * 86400 +
+	us = ((sp_days_from_civil(y, (unsigned)mo, (unsigned)d) - PG_EPOCH_DAYS) * 86400 +
 	    h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60)) * 1000000LL + frac;
 	*out = us;
 	return 0;
@@ -202,7 +154,7 @@ sp_ts_format(int64_t us, char *out)
 		rem += USECS_PER_DAY;
 		days--;
 	}
-	civil_from_days(days + PG_EPOCH_DAYS, &y, &m, &d);
+	sp_civil_from_days(days + PG_EPOCH_DAYS, &y, &m, &d);
 	n = sprintf(out, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d,
 	    (int)(rem / 3600000000LL), (int)(rem / 60000000 % 60), (int)(rem / 1000000 % 60));
 	if (rem % 1000000) {

@@ -4,8 +4,8 @@
 
 #include "tstamp.h"
 
-static int
-digits(const char **s, int n, int *v)
+int
+sp_digits(const char **s, int n, int *v)
 {
 	*v = 0;
 	for (int i = 0; i < n; i++, (*s)++) {
@@ -16,43 +16,41 @@ digits(const char **s, int n, int *v)
 	return 0;
 }
 
-static int
-leap(long y)
+int
+sp_leap_year(int64_t y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static long long
-days_from_civil(long y, unsigned m, unsigned d)
+int64_t
+sp_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
-	long era;
+	int64_t era;
 	unsigned yoe, doy, doe;
 
 	y -= m <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
 	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (long long)era * 146097 + (long long)doe - 719468;
+	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void
-civil_from_days(long long z, long *y, unsigned *m, unsigned *d)
+void
+sp_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
-	long long era;
+	int64_t era;
 	unsigned doe, yoe, doy, mp;
 
 	z += 719468;
 	era = (z >= 0 ? z : z - 146096) / 146097;
 	doe = (unsigned)(z - era * 146097);
 	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	*y = (long)yoe + (long)era * 400;
 	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	mp = (5 * doy + 2) / 153;
 	*d = doy - (153 * mp + 2) / 5 + 1;
 	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y += *m <= 2;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 int
@@ -61,15 +59,15 @@ sp_tstamp_norm(const char *s, char out[SP_TSTAMP_LEN])
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
 	long long us = 0, t, day;
-	long yy;
+	int64_t yy;
 	unsigned mm, dd;
 	char frac[24];
 
-	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
-	    digits(&s, 2, &d))
+	if (sp_digits(&s, 4, &y) || *s++ != '-' || sp_digits(&s, 2, &mo) || *s++ != '-' ||
+	    sp_digits(&s, 2, &d))
 		return -1;
 	if (y < 1 || mo < 1 || mo > 12 || d < 1 ||
-	    d > mdays[mo - 1] + (mo == 2 && leap(y)))
+	    d > mdays[mo - 1] + (mo == 2 && sp_leap_year(y)))
 		return -1;
 	if (*s) {
 		if (*s == 'T' || *s == 't')
@@ -79,11 +77,11 @@ sp_tstamp_norm(const char *s, char out[SP_TSTAMP_LEN])
 				s++;
 		else
 			return -1;
-		if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi))
+		if (sp_digits(&s, 2, &h) || *s++ != ':' || sp_digits(&s, 2, &mi))
 			return -1;
 		if (*s == ':') {
 			s++;
-			if (digits(&s, 2, &sec))
+			if (sp_digits(&s, 2, &sec))
 				return -1;
 			if (*s == '.') {
 				long long scale = 100000;
@@ -107,11 +105,11 @@ sp_tstamp_norm(const char *s, char out[SP_TSTAMP_LEN])
 			s++;
 		} else if (*s == '+' || *s == '-') {
 			sign = *s++ == '-' ? -1 : 1;
-			if (digits(&s, 2, &oh))
+			if (sp_digits(&s, 2, &oh))
 				return -1;
 			if (*s == ':')
 				s++;
-			if (*s >= '0' && *s <= '9' && digits(&s, 2, &om))
+			if (*s >= '0' && *s <= '9' && sp_digits(&s, 2, &om))
 				return -1;
 			if (oh > 23 || om > 59)
 				return -1;
@@ -119,12 +117,12 @@ sp_tstamp_norm(const char *s, char out[SP_TSTAMP_LEN])
 		if (*s || h > 23 || mi > 59 || sec > 59)
 			return -1;
 	}
-	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL + h * 3600 + mi * 60 + sec;
+	t = sp_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL + h * 3600 + mi * 60 + sec;
 	t -= (long long)sign * (oh * 3600 + om * 60);
 	if (us >= 1000000)
 		t++, us -= 1000000;
 	day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	civil_from_days(day, &yy, &mm, &dd);
+	sp_civil_from_days(day, &yy, &mm, &dd);
 	if (yy < 1 || yy > 9999)
 		return -1;
 	t -= day * 86400;
@@ -135,7 +133,7 @@ sp_tstamp_norm(const char *s, char out[SP_TSTAMP_LEN])
 		for (k = 6; frac[k] == '0'; k--)
 			frac[k] = '\0';
 	}
-	snprintf(out, SP_TSTAMP_LEN, "%04ld-%02u-%02uT%02d:%02d:%02d%.7sZ", yy % 10000, mm % 13, dd % 32,
+	snprintf(out, SP_TSTAMP_LEN, "%04d-%02u-%02uT%02d:%02d:%02d%.7sZ", (int)(yy % 10000), mm % 13, dd % 32,
 	    (int)(t / 3600), (int)(t / 60 % 60), (int)(t % 60), frac);
 	return 0;
 }

@@ -2,6 +2,8 @@
 #ifndef SP_TSTAMP_H
 #define SP_TSTAMP_H
 
+#include <stdint.h>
+
 #define SP_TSTAMP_LEN 64
 
 /* Normalise a date ("2026-11-23") or date-time ("2026-11-23T18:22:00",
@@ -15,5 +17,17 @@ int sp_tstamp_norm(const char *s, char out[SP_TSTAMP_LEN]);
 /* The friendliest text for a normalised timestamp: "2026-11-23" when it
  * is midnight UTC, else the normalised form itself. */
 void sp_tstamp_short(const char *norm, char out[SP_TSTAMP_LEN]);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back
+ * (Howard Hinnant's algorithms); any int64 day count. */
+int64_t sp_days_from_civil(int64_t y, unsigned m, unsigned d);
+void sp_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+/* True for a Gregorian leap year. */
+int sp_leap_year(int64_t y);
+
+/* Read exactly n decimal digits at *s into *v, advancing *s; -1 when one
+ * is not a digit. */
+int sp_digits(const char **s, int n, int *v);
 
 #endif
