@@ -367,6 +367,20 @@ sp_stage_keep(struct sp_stage *st, const char *dir, const struct sp_manifest *m,
 	sp_fault_point();
 }
 
+/* Forget the cleanup handler, close and free what st holds. */
+static void
+stage_free(struct sp_stage *st)
+{
+	sp_cleanup_pop(st->handle);
+	close(st->sfd);
+	close(st->pfd);
+	free(st->cdir);
+	free(st->dir);
+	free(st->base);
+	free(st->spath);
+	free(st);
+}
+
 void
 sp_stage_commit(struct sp_stage *st, int sync)
 {
@@ -386,14 +400,7 @@ sp_stage_commit(struct sp_stage *st, int sync)
 	if (st->existed && sp_rmtree(st->spath) != 0)
 		sp_warn_errno("%s: cannot remove the old tree", st->spath);
 	sp_fault_point();
-	sp_cleanup_pop(st->handle);
-	close(st->sfd);
-	close(st->pfd);
-	free(st->cdir);
-	free(st->dir);
-	free(st->base);
-	free(st->spath);
-	free(st);
+	stage_free(st);
 }
 
 void
@@ -402,12 +409,5 @@ sp_stage_abort(struct sp_stage *st)
 	if (st->cfd >= 0)
 		close(st->cfd);
 	sp_rmtree(st->spath);
-	sp_cleanup_pop(st->handle);
-	close(st->sfd);
-	close(st->pfd);
-	free(st->cdir);
-	free(st->dir);
-	free(st->base);
-	free(st->spath);
-	free(st);
+	stage_free(st);
 }
