@@ -43,6 +43,13 @@ tools() {
 	assert_output ""
 }
 
+@test "every shell script is shellcheck-clean" {
+	run shellcheck "$REPO"/scripts/sp-env "$REPO"/scripts/sp-sync "$REPO"/scripts/sp-local \
+		"$REPO"/scripts/demo "$REPO"/scripts/install-deps "$REPO"/tests/run "$REPO"/tests/fuzz/run
+	assert_success
+	assert_output ""
+}
+
 @test "make install and uninstall honour PREFIX and DESTDIR" {
 	make -s -C "$REPO" install PREFIX=/opt/sp DESTDIR="$BATS_TEST_TMPDIR/root" >/dev/null
 	for t in $(tools); do
@@ -51,6 +58,8 @@ tools() {
 	[ -f root/opt/sp/share/man/man7/sp.7 ]
 	[ -f root/opt/sp/share/man/man1/sp-collect.1 ]
 	[ -x root/opt/sp/bin/sp-env ]
+	[ -x root/opt/sp/bin/sp-sync ]
+	[ -f root/opt/sp/share/sp/sync.mk ]
 	make -s -C "$REPO" uninstall PREFIX=/opt/sp DESTDIR="$BATS_TEST_TMPDIR/root" >/dev/null
 	run find root -type f
 	assert_output ""

@@ -326,6 +326,18 @@ database_pull 2"
 	assert_line --partial '"operation":"files_push","success":true,"items_synced":11'
 }
 
+@test "a short summary on stderr only when stderr is a terminal; -q silences it" {
+	sample services
+	run --separate-stderr sp-sync --dry-run files push
+	[ -z "$stderr" ]
+	script -qec "sp-sync --dry-run files push" /dev/null >tty.out
+	run cat tty.out
+	assert_output --partial "files_push: ok, 11 synced, 0 skipped, 0 deleted (dry run)"
+	script -qec "sp-sync -q --dry-run files push" /dev/null >tty.out
+	run grep -c 'files_push: ok' tty.out
+	assert_output 0
+}
+
 @test "usage: targets, directions and options; options may follow the operands" {
 	run sp-sync files
 	assert_failure 2
