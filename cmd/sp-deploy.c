@@ -11,6 +11,7 @@
 #include "deploy.h"
 #include "err.h"
 #include "http.h"
+#include "transfer.h"
 #include "ndjson.h"
 #include "proc.h"
 #include "result.h"
@@ -114,12 +115,11 @@ deploy_request(struct sp_http *h, const struct sp_deploy_cfg *c, json_t *details
     char *err, size_t errlen)
 {
 	char *image = c->registry ? sp_asprintf("%s/%s", c->registry, c->image) : sp_strdup(c->image);
-	json_t *body = json_pack("{s:s, s:s}", "image", image, "tag", c->tag), *answer = NULL;
-	int rc = sp_http_json(h, "POST", "/deploy", body, &answer, err, errlen);
+	json_t *answer = NULL;
+	int rc = sp_transfer_deploy(h, image, c->tag, &answer, err, errlen);
 
 	if (rc == 0)
 		json_object_set_new(details, "deployment", answer);
-	json_decref(body);
 	free(image);
 	return rc;
 }

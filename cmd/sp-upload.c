@@ -154,13 +154,12 @@ ref_ok(const char *s, size_t max)
 static void
 deploy(struct sp_http *h, const char *image, const char *tag)
 {
-	json_t *body = json_pack("{s:s, s:s}", "image", image, "tag", tag), *answer, *r;
+	json_t *answer, *r;
 	const char *status;
 	char err[1024];
 	int code;
 
-	code = sp_http_json(h, "POST", "/deploy", body, &answer, err, sizeof err);
-	json_decref(body);
+	code = sp_transfer_deploy(h, image, tag, &answer, err, sizeof err);
 	if (code)
 		fail(code, err);
 	r = sp_result_new(operation);

@@ -17,6 +17,7 @@
 #include "cloud_srv.h"
 #include "cloud_store.h"
 #include "err.h"
+#include "uuid.h"
 
 extern char **environ;
 
@@ -200,15 +201,35 @@ run_hook(struct cloud_server *s, char **env, char **app_url, char *err, size_t e
 	return WEXITSTATUS(status);
 }
 
+/* Answer a repeated request with the deployment the first one made: 409
+ * when the repeat asks for another image or tag, 500 when it failed, 202
+ * while it runs, else 200. Takes seen. */
+static void
+reply_seen(struct cloud_call *k, json_t *seen, const char *image, const char *tag)
+{
+	const char *status = json_string_value(json_object_get(seen, "status"));
+
+	if (strcmp(image, json_string_value(json_object_get(seen, "image"))) ||
+	    strcmp(tag, json_string_value(json_object_get(seen, "tag")))) {
+		json_decref(seen);
+		cloud_reply_error(k, 409, "\"request_id\" names another deployment");
+		return;
+	}
+	json_object_del(seen, "image");
+	json_object_del(seen, "tag");
+	json_object_set_new(seen, "repeated", json_true());
+	cloud_reply_json(k, !strcmp(status, "failed") ? 500 : !strcmp(status, "running") ? 202 : 200, seen);
+}
+
 void
 cloud_deploy_post(struct cloud_call *k)
 {
 	struct cloud_server *s = k->srv;
-	const char *image, *tag;
+	const char *image, *tag, *request_id;
 	char id[37], err[1024], why[256];
 	char *app_url = NULL, **env;
 	json_error_t je;
-	json_t *body, *reply;
+	json_t *body, *reply, *seen, *rid;
 	PGconn *c;
 	int rc, code;
 
@@ -225,12 +246,27 @@ cloud_deploy_post(struct cloud_call *k)
 		json_decref(body);
 		return;
 	}
+	/* optional: the client's id of this request, the same on every retry */
+	rid = json_object_get(body, "request_id");
+	request_id = json_string_value(rid);
+	if (rid && !json_is_null(rid) && (!request_id || !sp_is_uuid(request_id))) {
+		cloud_reply_error(k, 400, "\"request_id\" must be a UUID");
+		json_decref(body);
+		return;
+	}
 	if (!(c = cloud_conn(k))) {
 		json_decref(body);
 		return;
 	}
 	rc = cs_deploy_add(c, k->tenant, image, tag, s->cfg.deploy_hook ? "running" : "recorded",
-	    id, err, sizeof err);
+	    request_id, id, &seen, err, sizeof err);
+	if (rc == CS_EXISTS) {
+		/* a retry: answer with what the first request started, never twice */
+		cloud_conn_done(k, c);
+		reply_seen(k, seen, image, tag);
+		json_decref(body);
+		return;
+	}
 	if (rc != CS_OK) {
 		cloud_reply_store(k, c, rc, err);
 		cloud_conn_done(k, c);

@@ -59,7 +59,10 @@ static const char schema_sql[] =
     "  app_url text,\n"
     "  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
     "  finished_at timestamptz);\n"
-    "CREATE INDEX IF NOT EXISTS deployments_tenant ON sp_cloud.deployments (tenant, created_at);\n";
+    "CREATE INDEX IF NOT EXISTS deployments_tenant ON sp_cloud.deployments (tenant, created_at);\n"
+    /* a client's retry of one deploy request carries the same request_id */
+    "ALTER TABLE sp_cloud.deployments ADD COLUMN IF NOT EXISTS request_id uuid;\n"
+    "CREATE UNIQUE INDEX IF NOT EXISTS deployments_request ON sp_cloud.deployments (tenant, request_id);\n";
 
 int
 cs_schema_apply(PGconn *c, char *err, size_t errlen)
@@ -614,18 +617,40 @@ cs_archive_fetch(PGconn *c, long long id, int (*sink)(void *arg, const void *p, 
 
 int
 cs_deploy_add(PGconn *c, const char *tenant, const char *image, const char *tag,
-    const char *status, char *id, char *err, size_t errlen)
+    const char *status, const char *request_id, char *id, json_t **seen, char *err, size_t errlen)
 {
-	const char *p[4] = {tenant, image, tag, status};
+	const char *p[5] = {tenant, image, tag, status, request_id};
+	const char *q[2] = {tenant, request_id};
 	PGresult *r;
 
+	*seen = NULL;
 	r = cloud_pg_run(c, err, errlen, "INSERT INTO sp_cloud.deployments (tenant, image, tag,"
-	    " status) VALUES ($1, $2, $3, $4) RETURNING id", 4, p);
+	    " status, request_id) VALUES ($1, $2, $3, $4, $5)"
+	    " ON CONFLICT (tenant, request_id) DO NOTHING RETURNING id", 5, p);
 	if (!r)
 		return CS_ERR;
-	snprintf(id, 37, "%s", PQgetvalue(r, 0, 0));
+	if (PQntuples(r) == 1) {
+		snprintf(id, 37, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		return CS_OK;
+	}
 	PQclear(r);
-	return CS_OK;
+	/* this request was seen before: what became of it */
+	r = cloud_pg_run(c, err, errlen,
+	    "SELECT json_strip_nulls(json_build_object('deployment_id', id, 'image', image,"
+	    " 'tag', tag, 'status', status, 'exit_code', exit_code, 'app_url', app_url))::text"
+	    " FROM sp_cloud.deployments WHERE tenant = $1 AND request_id = $2", 2, q);
+	if (!r)
+		return CS_ERR;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		snprintf(err, errlen, "request %s: conflict, but no deployment", request_id);
+		return CS_ERR;
+	}
+	*seen = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	snprintf(id, 37, "%s", json_string_value(json_object_get(*seen, "deployment_id")));
+	PQclear(r);
+	return CS_EXISTS;
 }
 
 int

@@ -97,9 +97,12 @@ long long cs_archive_fetch(PGconn *c, long long id,
 void cs_archive_clear(struct cs_archive *a);
 
 /* Record a deployment of image:tag with status; its id (a UUID) goes to
- * id[37]. */
+ * id[37]. request_id (a UUID or NULL) makes it happen once: when the
+ * tenant has a deployment with that request_id already, nothing is added,
+ * *seen is set to it ({deployment_id, image, tag, status, …}, caller
+ * decrefs) and the result is CS_EXISTS. */
 int cs_deploy_add(PGconn *c, const char *tenant, const char *image, const char *tag,
-    const char *status, char *id, char *err, size_t errlen);
+    const char *status, const char *request_id, char *id, json_t **seen, char *err, size_t errlen);
 
 /* Set a deployment's final status, exit code (<0: none) and app_url. */
 int cs_deploy_finish(PGconn *c, const char *id, const char *status, int exit_code,

@@ -13,6 +13,7 @@
 #include "fsutil.h"
 #include "path.h"
 #include "transfer.h"
+#include "uuid.h"
 
 /* The archive record on in: exactly one, with a path (into *path). */
 static json_t *
@@ -146,4 +147,19 @@ sp_transfer_rows(int fd, char *err, size_t errlen)
 	}
 	close(out);
 	return code;
+}
+
+int
+sp_transfer_deploy(struct sp_http *h, const char *image, const char *tag, json_t **answer,
+    char *err, size_t errlen)
+{
+	char id[SP_UUID_LEN];
+	json_t *body;
+	int rc;
+
+	sp_uuid4(id);
+	body = json_pack("{s:s, s:s, s:s}", "image", image, "tag", tag, "request_id", id);
+	rc = sp_http_json(h, "POST", "/deploy", body, answer, err, errlen);
+	json_decref(body);
+	return rc;
 }

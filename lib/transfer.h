@@ -31,4 +31,11 @@ long long sp_upload_document(struct sp_reader *in, int fd);
  * malformed, 74) with a message naming where. */
 int sp_transfer_rows(int fd, char *err, size_t errlen);
 
+/* POST …/deploy {"image", "tag", "request_id"}: request_id is a random
+ * UUID made once, so every retry of this one request carries the same and
+ * the cloud runs the deployment at most once. The answer (a JSON object,
+ * caller decrefs) in *answer; returns as sp_http_json. */
+int sp_transfer_deploy(struct sp_http *h, const char *image, const char *tag, json_t **answer,
+    char *err, size_t errlen);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "err.h"
 #include "uuid.h"
@@ -68,4 +69,18 @@ void
 sp_uuid5(const char *name, size_t n, char out[SP_UUID_LEN])
 {
 	sp_uuid5_ns(SP_UUID_NAMESPACE, name, n, out);
+}
+
+void
+sp_uuid4(char out[SP_UUID_LEN])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof b) != 1)
+		sp_die(SP_EX_SOFTWARE, "no random numbers for a UUID");
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, SP_UUID_LEN, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+	    b[14], b[15]);
 }

@@ -519,6 +519,47 @@ $id"
 	assert_output succeeded
 }
 
+@test "sp-cloudd: a repeated deploy request (same request_id) runs the hook once" {
+	cat >hook <<-EOF
+	#!/bin/sh
+	echo "\$TAG" >>"$BATS_TEST_TMPDIR/hook.log"
+	[ "\$TAG" = bad ] && exit 3
+	exit 0
+	EOF
+	chmod +x hook
+	start_cloudd log2 --deploy-hook "$PWD/hook"
+	d=$URL2/api/v1/cloud/tenants/other/deploy
+	rid=$(cat /proc/sys/kernel/random/uuid)
+	for i in 1 2 3; do
+		code=$(curl -s -o "body$i" -w '%{http_code}' -H "@$H_OTHER" \
+			--data-binary "{\"image\":\"app\",\"tag\":\"v2\",\"request_id\":\"$rid\"}" "$d")
+		[ "$code" = 200 ] || fail "attempt $i: $code $(cat "body$i")"
+	done
+	[ "$(jq -r .deployment_id body1)" = "$(jq -r .deployment_id body3)" ]
+	[ "$(jq -r .repeated body1)" = null ]
+	[ "$(jq -r '"\(.status) \(.repeated)"' body2)" = "succeeded true" ]
+	run cat hook.log
+	assert_output v2
+	[ "$(psql -X -At -d "$CLOUD_DB" -c "select count(*) from sp_cloud.deployments where request_id = '$rid'")" = 1 ]
+	# the same id for another image is a conflict; a failed one stays failed
+	code=$(curl -s -o body -w '%{http_code}' -H "@$H_OTHER" \
+		--data-binary "{\"image\":\"other\",\"tag\":\"v2\",\"request_id\":\"$rid\"}" "$d")
+	[ "$code" = 409 ]
+	assert_json_error
+	rid2=$(cat /proc/sys/kernel/random/uuid)
+	for i in 1 2; do
+		code=$(curl -s -o body -w '%{http_code}' -H "@$H_OTHER" \
+			--data-binary "{\"image\":\"app\",\"tag\":\"bad\",\"request_id\":\"$rid2\"}" "$d")
+		[ "$code" = 500 ]
+	done
+	[ "$(grep -c bad hook.log)" = 1 ]
+	# another tenant's id space is its own
+	code=$(curl -s -o body -w '%{http_code}' -H "@$H_LOCAL" \
+		--data-binary "{\"image\":\"app\",\"tag\":\"v2\",\"request_id\":\"$rid\"}" "$(api local /deploy)")
+	[ "$code" = 200 ]
+	[ "$(jq -r .repeated body)" = null ]
+}
+
 @test "sp-cloudd: deploy without a hook records; bad deploy bodies get 400" {
 	d=$(api local /deploy)
 	call "$H_LOCAL" POST "$d" --data-binary '{"image":"app","tag":"v9"}'
@@ -526,7 +567,8 @@ $id"
 	run jq -r .status body
 	assert_output recorded
 	for b in '{"image":"app"' 'not json' '[]' '{"image":"app"}' '{"image":"","tag":"x"}' \
-	    '{"image":"app","tag":7}' '{"image":"a\nb","tag":"x"}' ''; do
+	    '{"image":"app","tag":7}' '{"image":"a\nb","tag":"x"}' '' \
+	    '{"image":"app","tag":"x","request_id":"nope"}' '{"image":"app","tag":"x","request_id":7}'; do
 		call "$H_LOCAL" POST "$d" --data-binary "$b"
 		[ "$code" = 400 ] || fail "body '$b' gave $code"
 		assert_json_error

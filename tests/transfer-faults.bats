@@ -163,6 +163,18 @@ setup() {
 	[[ "$stderr" == *unauthorized* ]]
 }
 
+@test "a deploy whose answer is lost is retried with the same request_id" {
+	fault_up drop,ok
+	xrun sp-upload "${FAST[@]}" deploy app v1
+	assert_success
+	[ "$(attempts)" -eq 2 ]
+	# the server read the same body twice: one request, one deployment
+	[ "$(logf 1 len)" -gt 0 ]
+	[ "$(logf 1 sha256)" = "$(logf 2 sha256)" ]
+	[ "$(sha256sum <"$FAULT_DIR/body" | cut -c1-64)" = "$(logf 2 sha256)" ]
+	jq -e '.request_id | test("^[0-9a-f-]{36}$")' "$FAULT_DIR/body"
+}
+
 @test "400: exit 65 with the server's message, never retried" {
 	fault_up 400,ok
 	xrun sp-upload "${FAST[@]}" deploy app v1
