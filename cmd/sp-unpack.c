@@ -17,12 +17,15 @@
 #include "stage.h"
 
 static const char usage[] =
-    "usage: sp-unpack [-n] [--delete] [--max-size SIZE] [--sync] [ARCHIVE] DIR\n"
+    "usage: sp-unpack [-n] [--delete] [--remove LIST] [--max-size SIZE] [--sync]\n"
+    "                 [ARCHIVE] DIR\n"
     "Verify the tar.gz ARCHIVE (or stdin, or \"-\") against its manifest, refuse\n"
     "anything unsafe, then make DIR the new tree in one atomic step. Writes a\n"
     "file record per file installed.\n"
     "  -n, --dry-run     verify everything, change nothing\n"
     "      --delete      remove local files the archive does not list\n"
+    "      --remove LIST remove the local files named by the file records in\n"
+    "                    LIST (\"-\": stdin) in the same atomic step\n"
     "      --max-size N  refuse archives larger than N bytes (K/M/G/T; default 4G)\n"
     "      --sync        flush the new tree to disk before switching\n";
 
@@ -83,6 +86,43 @@ extract(struct sp_areader *ar, struct sp_stage *st, long long *mtimes, char *err
 	return t < 0 ? 0 : t;
 }
 
+static int
+pathcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read the file records of list into a sorted array of paths (*n); dies
+ * 65 naming the line of a record that is not a file record with a clean
+ * relative path. */
+static char **
+read_remove(const char *list, size_t *n)
+{
+	struct sp_reader *r = sp_reader_open(list);
+	char **v = NULL;
+	json_t *rec;
+
+	*n = 0;
+	while ((rec = sp_reader_next(r))) {
+		const char *why = NULL;
+		char *p = NULL;
+
+		if (strcmp(sp_record_type(rec), "file"))
+			why = "not a file record";
+		else if ((p = sp_record_path(rec, &why)) && (why = sp_path_unsafe(p, 0)))
+			free(p);
+		if (why)
+			sp_reader_die(r, "%s", why);
+		v = sp_realloc(v, (*n + 1) * sizeof *v);
+		v[(*n)++] = p;
+		json_decref(rec);
+	}
+	sp_reader_close(r);
+	if (*n)
+		qsort(v, *n, sizeof *v, pathcmp);
+	return v;
+}
+
 static void
 emit_installed(const struct sp_manifest *m, const long long *mtimes)
 {
@@ -112,6 +152,7 @@ main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
 		{"delete", no_argument, NULL, 'D'},
+		{"remove", required_argument, NULL, 'R'},
 		{"max-size", required_argument, NULL, 'M'},
 		{"sync", no_argument, NULL, 'S'},
 		SP_STD_LONGOPTS,
@@ -121,7 +162,9 @@ main(int argc, char **argv)
 	struct removed rm = {0};
 	struct sp_areader *ar;
 	struct sp_stage *st = NULL;
-	const char *archive = "-", *dir;
+	const char *archive = "-", *dir, *list = NULL;
+	char **drop = NULL;
+	size_t ndrop = 0;
 	int c, dry = 0, sync = 0, fd, t;
 	char err[1024];
 	size_t i;
@@ -131,6 +174,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'n': dry = 1; break;
 		case 'D': rm.del = 1; break;
+		case 'R': list = optarg; break;
 		case 'M': max_size = sp_parse_size("--max-size", optarg); break;
 		case 'S': sync = 1; break;
 		case 'h': sp_help(usage);
@@ -145,6 +189,10 @@ main(int argc, char **argv)
 	rm.dir = dir = argv[optind];
 	if (!*dir)
 		sp_usage_die(usage, "DIR is empty");
+	if (list && !strcmp(list, "-") && !strcmp(archive, "-"))
+		sp_usage_die(usage, "--remove - needs the archive as a file, not stdin");
+	if (list)
+		drop = read_remove(list, &ndrop);
 
 	fd = strcmp(archive, "-") ? open(archive, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0)
@@ -159,7 +207,7 @@ main(int argc, char **argv)
 			sp_stage_abort(st);
 		sp_die(t, "%s", err);
 	}
-	sp_stage_keep(st, dir, sp_areader_manifest(ar), rm.del, on_removed, &rm);
+	sp_stage_keep(st, dir, sp_areader_manifest(ar), rm.del, drop, ndrop, on_removed, &rm);
 	if (st)
 		sp_stage_commit(st, sync);
 	if (fd != STDIN_FILENO)
@@ -176,6 +224,9 @@ main(int argc, char **argv)
 		free(rm.v[i]);
 	}
 	free(rm.v);
+	for (i = 0; i < ndrop; i++)
+		free(drop[i]);
+	free(drop);
 	free(mtimes);
 	sp_areader_free(ar);
 	sp_finish_stdout();

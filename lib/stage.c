@@ -242,6 +242,8 @@ sp_stage_mkdir(struct sp_stage *st, const char *path)
 struct kctx {
 	const struct sp_manifest *m;
 	int del;
+	char *const *drop;	/* sorted paths that go even without del */
+	size_t ndrop;
 	void (*removed)(const char *, int, void *);
 	void *arg;
 	const char *dir;
@@ -268,6 +270,13 @@ static int
 namecmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* True when rel is one of the paths to drop. */
+static int
+dropped(const struct kctx *k, const char *rel)
+{
+	return k->ndrop && bsearch(&rel, k->drop, k->ndrop, sizeof *k->drop, namecmp);
 }
 
 /* Walk the old directory ofd (path prefix below DIR), mirroring into the
@@ -328,7 +337,7 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 			;	/* replaced by the archive's version */
 		} else if (has_below(k->m, rel)) {
 			k->removed(rel, 1, k->arg);
-		} else if (k->del) {
+		} else if (k->del || dropped(k, rel)) {
 			k->removed(rel, 0, k->arg);
 		} else if (nfd >= 0 && linkat(ofd, names[i], nfd, names[i], 0) != 0) {
 			if (errno != EEXIST)
@@ -344,9 +353,9 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 
 void
 sp_stage_keep(struct sp_stage *st, const char *dir, const struct sp_manifest *m, int del,
-    void (*removed)(const char *, int, void *), void *arg)
+    char *const *drop, size_t ndrop, void (*removed)(const char *, int, void *), void *arg)
 {
-	struct kctx k = {m, del, removed, arg, dir};
+	struct kctx k = {m, del, drop, ndrop, removed, arg, dir};
 	int ofd;
 
 	if (st && !st->existed)

@@ -31,10 +31,12 @@ void sp_stage_mkdir(struct sp_stage *st, const char *path);
 
 /* Walk the current dir and decide about every local file the archive
  * (manifest m) does not list: kept (hard-linked into the staging tree)
- * unless del; removed(path) is called for each one that goes, also for
- * those in the way of the archive's own files and directories. With a
- * NULL st nothing is written (a dry run of dir). Dies 74 on errors. */
+ * unless del or its path is one of drop[0..ndrop) (sorted by strcmp);
+ * removed(path) is called for each one that goes, also for those in the
+ * way of the archive's own files and directories. With a NULL st nothing
+ * is written (a dry run of dir). Dies 74 on errors. */
 void sp_stage_keep(struct sp_stage *st, const char *dir, const struct sp_manifest *m, int del,
+    char *const *drop, size_t ndrop,
     void (*removed)(const char *path, int conflict, void *arg), void *arg);
 
 /* Make the staging tree DIR in one step (renameat2 RENAME_EXCHANGE, or a

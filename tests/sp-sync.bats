@@ -160,6 +160,26 @@ port: 8080"
 	diff -r services local
 }
 
+@test "files pull --filter --delete: matching local-only files go in the same atomic step" {
+	sample services
+	sp-sync files push >/dev/null
+	mkdir local
+	mkfile local/mine.txt keep
+	mkfile local/config/stale.yaml stale
+	mkfile local/config/app.yaml old
+	mkfile local/agents/local-only.yaml mine
+	run sp-sync -C local --filter 'config/**' --delete files pull
+	assert_success
+	run jq -c '[.items_synced, .items_deleted, .details.modified, .details.removed]' <<<"$output"
+	assert_output '[1,1,["config/app.yaml"],["config/stale.yaml"]]'
+	[ ! -e local/config/stale.yaml ]
+	[ "$(cat local/config/app.yaml)" = "port: 8080" ]
+	[ "$(cat local/mine.txt)" = keep ] && [ "$(cat local/agents/local-only.yaml)" = mine ]
+	[ ! -e local/agents/support.yaml ]
+	run ls -A
+	refute_output --partial sp-tmp
+}
+
 @test "database push and pull: local -> cloud -> an empty local database, every row identical" {
 	sample services
 	sp-sync skills push >/dev/null

@@ -218,6 +218,82 @@ pack() {
 	assert_output "$(printf '%s\n' '{"type":"file","path":"gone/deep/x","deleted":true}' '{"type":"file","path":"local.txt","deleted":true}')"
 }
 
+@test "sp-unpack: --remove drops the listed local files in the same step, reported; the archive wins" {
+	tree t
+	pack t a.tgz
+	mkfile d/a.txt "old a"
+	mkfile d/keep.txt "mine"
+	mkfile d/sub/gone "x"
+	mkfile d/gone2 "y"
+	printf '%s\n' '{"type":"file","path":"sub/gone","size":1}' '{"type":"file","path":"gone2"}' \
+		'{"type":"file","path":"a.txt"}' '{"type":"file","path":"not/there"}' >list
+	run --separate-stderr sp-unpack --remove list a.tgz d
+	assert_success
+	[ "$(cat d/a.txt)" = "new a" ]
+	[ "$(cat d/keep.txt)" = mine ]
+	[ ! -e d/sub/gone ] && [ ! -e d/gone2 ]
+	run jq -c 'select(.deleted)' <<<"$output"
+	assert_output "$(printf '%s\n' '{"type":"file","path":"gone2","deleted":true}' '{"type":"file","path":"sub/gone","deleted":true}')"
+	# from stdin, with the archive named
+	mkfile d/gone3 "z"
+	echo '{"type":"file","path":"gone3"}' | sp-unpack --remove - a.tgz d >/dev/null
+	[ ! -e d/gone3 ] && [ -e d/keep.txt ]
+}
+
+@test "sp-unpack: a bad --remove list is refused, naming file and line, DIR untouched" {
+	tree t
+	pack t a.tgz
+	mkfile d/x "x"
+	snapshot d >before
+	printf '%s\n' '{"type":"file","path":"x"}' '{"type":"file","path":"../x"}' >bad1
+	printf '%s\n' '{"type":"file","path":"x"}' '' '{"type":"row","table":"t"}' >bad2
+	printf '%s\n' '{"type":"file","path":"x"' >bad3
+	run --separate-stderr sp-unpack --remove bad1 a.tgz d
+	[ "$status" -eq 65 ] && [[ "$stderr" == *"bad1:2: "* ]]
+	run --separate-stderr sp-unpack --remove bad2 a.tgz d
+	[ "$status" -eq 65 ] && [[ "$stderr" == *"bad2:3: not a file record"* ]]
+	run --separate-stderr sp-unpack --remove bad3 a.tgz d
+	[ "$status" -eq 65 ] && [[ "$stderr" == *"bad3:1: "* ]]
+	run --separate-stderr sp-unpack --remove missing a.tgz d
+	[ "$status" -eq 66 ]
+	run --separate-stderr sp-unpack --remove - - d <a.tgz
+	[ "$status" -eq 2 ]
+	snapshot d >after
+	cmp before after
+	run ls -A
+	refute_output --partial sp-tmp
+}
+
+@test "sp-unpack: --remove killed at every point, DIR is wholly old or wholly new" {
+	mkfile t/new.txt "new"
+	mkfile t/sub/a "a2"
+	pack t a.tgz
+	mkfile old/sub/a "a1"
+	mkfile old/sub/gone "g"
+	mkfile old/gone "g"
+	mkfile old/kept "k"
+	printf '%s\n' '{"type":"file","path":"sub/gone"}' '{"type":"file","path":"gone"}' >list
+	cp -a old ref && sp-unpack --remove list a.tgz ref >/dev/null
+	[ ! -e ref/gone ] && [ -e ref/kept ] && [ -e ref/new.txt ]
+	snapshot old >old.snap
+	snapshot ref >new.snap
+	nold=0 nnew=0
+	for n in $(seq 1 8); do
+		rm -rf d && cp -a old d
+		run env SP_FAULT_KILL_AT=$n sp-unpack --remove list a.tgz d
+		snapshot d >snap
+		if cmp -s snap old.snap; then
+			nold=$((nold + 1))
+		elif cmp -s snap new.snap; then
+			nnew=$((nnew + 1))
+		else
+			diff old.snap snap >&2 || true
+			fail "kill point $n: a mixed tree"
+		fi
+	done
+	[ "$nold" -ge 3 ] && [ "$nnew" -ge 2 ]
+}
+
 @test "sp-unpack: a local file in the way of the archive is not kept, and is reported" {
 	mkfile t/x/inside "archive's"
 	pack t a.tgz
