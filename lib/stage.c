@@ -281,14 +281,15 @@ dropped(const struct kctx *k, const char *rel)
 
 /* Walk the old directory ofd (path prefix below DIR), mirroring into the
  * staging directory nfd (-1: write nothing). all: every file goes
- * (conflict says why). Takes ownership of ofd. */
-static void
+ * (conflict says why). Takes ownership of ofd. Returns how many files of
+ * the drop list went in this subtree. */
+static size_t
 keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int conflict)
 {
 	DIR *d = fdopendir(ofd);
 	struct dirent *e;
 	char **names = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, ndropped = 0;
 
 	if (!d)
 		sp_die_errno(SP_EX_IOERR, "%s/%s", k->dir, prefix);
@@ -308,7 +309,7 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 		if (fstatat(ofd, names[i], &sb, AT_SYMLINK_NOFOLLOW) != 0)
 			sp_die_errno(SP_EX_IOERR, "%s/%s", k->dir, rel);
 		if (S_ISDIR(sb.st_mode)) {
-			int sub_all = all, sub_conflict = conflict, cfd, cnfd = -1;
+			int sub_all = all, sub_conflict = conflict, cfd, cnfd = -1, made = 0;
 			char *sub = sp_asprintf("%s/", rel);
 
 			if (!all && sp_manifest_find(k->m, rel))
@@ -320,14 +321,21 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 				sp_die_errno(SP_EX_IOERR, "%s/%s", k->dir, rel);
 			if (nfd >= 0 && !sub_all) {
 				if (mkdirat(nfd, names[i], sb.st_mode & 07777) == 0)
-					fchmodat(nfd, names[i], sb.st_mode & 07777, 0);
+					made = !fchmodat(nfd, names[i], sb.st_mode & 07777, 0);
 				else if (errno != EEXIST)
 					sp_die_errno(SP_EX_IOERR, "%s: mkdir", rel);
 				cnfd = openat(nfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 				if (cnfd < 0)
 					sp_die_errno(SP_EX_IOERR, "%s: staging", rel);
 			}
-			keep_walk(k, cfd, cnfd, sub, sub_all, sub_conflict);
+			if (keep_walk(k, cfd, cnfd, sub, sub_all, sub_conflict)) {
+				ndropped++;
+				/* emptied by the drop list: it goes too, unless the
+				 * archive made it or something else is in it */
+				if (made && unlinkat(nfd, names[i], AT_REMOVEDIR) != 0 &&
+				    errno != ENOTEMPTY && errno != EEXIST)
+					sp_die_errno(SP_EX_IOERR, "%s: staging", rel);
+			}
 			if (cnfd >= 0)
 				close(cnfd);
 			free(sub);
@@ -337,8 +345,11 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 			;	/* replaced by the archive's version */
 		} else if (has_below(k->m, rel)) {
 			k->removed(rel, 1, k->arg);
-		} else if (k->del || dropped(k, rel)) {
+		} else if (k->del) {
 			k->removed(rel, 0, k->arg);
+		} else if (dropped(k, rel)) {
+			k->removed(rel, 0, k->arg);
+			ndropped++;
 		} else if (nfd >= 0 && linkat(ofd, names[i], nfd, names[i], 0) != 0) {
 			if (errno != EEXIST)
 				sp_die_errno(SP_EX_IOERR, "%s/%s: cannot keep it (link into the staging tree)", k->dir, rel);
@@ -349,6 +360,7 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 	}
 	free(names);
 	closedir(d);
+	return ndropped;
 }
 
 void

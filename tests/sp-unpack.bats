@@ -238,6 +238,19 @@ pack() {
 	mkfile d/gone3 "z"
 	echo '{"type":"file","path":"gone3"}' | sp-unpack --remove - a.tgz d >/dev/null
 	[ ! -e d/gone3 ] && [ -e d/keep.txt ]
+	# a directory the removals empty goes too; one with anything else in
+	# it stays, and so does an empty directory that the archive itself has
+	mkfile d/x/y/gone "1"
+	mkfile d/m/gone "2"
+	mkdir d/m/emptydir
+	mkfile d/emptydir/gone "3"
+	printf '%s\n' '{"type":"file","path":"x/y/gone"}' '{"type":"file","path":"m/gone"}' \
+		'{"type":"file","path":"emptydir/gone"}' >list
+	mkdir t/emptydir g && tar -xzf a.tgz -C g .sp-manifest.json
+	tar -czf g.tgz -C g .sp-manifest.json -C ../t .
+	sp-unpack --remove list g.tgz d >/dev/null
+	[ ! -e d/x ] && [ -d d/m/emptydir ] && [ -d d/emptydir ] && [ ! -e d/emptydir/gone ]
+	[ -z "$(ls -A d/emptydir)" ]
 }
 
 @test "sp-unpack: a bad --remove list is refused, naming file and line, DIR untouched" {
