@@ -427,6 +427,10 @@ sp_yaml_load(const char *buf, size_t n, unsigned long line0, json_t **marks,
 		snprintf(err, errlen, "%lu:1: cannot initialise the YAML parser", line0 + 1);
 		return NULL;
 	}
+	/* libyaml skips a BOM but counts it as a column, so the keys after
+	 * it look indented: drop it here */
+	if (n >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		buf += 3, n -= 3;
 	yaml_parser_set_input_string(&L.p, (const unsigned char *)buf, n);
 	yaml_parser_set_encoding(&L.p, YAML_UTF8_ENCODING);
 	L.anchors = json_object();

@@ -154,6 +154,18 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"; }
 	[ "$status" -eq 2 ]
 }
 
+@test "to-database: a missing tree is 66; a missing skills directory with --delete too" {
+	run sp-local skills to-database -C typo --delete
+	assert_failure 66
+	assert_output --partial "typo: no such directory"
+	mkdir empty
+	run sp-local skills to-database -C empty --delete --dry-run
+	assert_failure 66
+	assert_output --partial "empty/skills: no such directory"
+	run sp-local skills to-database -C empty
+	assert_success
+}
+
 @test "sp-local: -h, shellcheck-clean" {
 	run sp-local -h
 	assert_success

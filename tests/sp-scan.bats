@@ -84,6 +84,19 @@ legal privacy legal/privacy.md null"
 	assert_output false
 }
 
+@test "sp-scan: a config.yaml that starts with a UTF-8 BOM reads like one without" {
+	sp-scan skills services/skills >before
+	sp-scan content services/content >cbefore
+	for f in services/skills/*/config.y*ml services/content/config.yaml; do
+		{ printf '\xef\xbb\xbf'; cat "$f"; } >"$f.new" && mv "$f.new" "$f"
+	done
+	head -c 3 services/content/config.yaml | od -An -tx1 | grep -q 'ef bb bf'
+	sp-scan skills services/skills >after
+	sp-scan content services/content >cafter
+	cmp before after
+	cmp cbefore cafter
+}
+
 @test "sp-scan content: without config.yaml every subdirectory is a source" {
 	rm services/content/config.yaml
 	run sp-scan content services/content

@@ -211,6 +211,25 @@ port: 8080"
 	assert_output '[0,true]'
 }
 
+@test "database: numbers travel as written (1.0, 2^53+1); an unchanged push sends nothing" {
+	mkfile services/skills/n/config.yaml $'id: n\nname: N\nver: 1.0\nbig: 9007199254740993\nratio: 2.50\n'
+	mkfile services/skills/n/SKILL.md x
+	sp-sync skills push >/dev/null
+	sp-sync database push >/dev/null
+	run sp-sync database push
+	assert_success
+	run jq -c '[.items_synced, .details.unchanged]' <<<"$output"
+	assert_output '[0,true]'
+	psql -X -q "$DATABASE_URL" -c "truncate $(echo "$tables" | tr ' ' ,) cascade"
+	sp-sync database pull >/dev/null
+	run psql -X -At "$DATABASE_URL" -c "select metadata->>'ver', metadata->>'big' from agent_skills"
+	assert_output '1.0|9007199254740993'
+	rm -rf services
+	sp-sync skills pull >/dev/null
+	grep -qx 'ver: 1.0' services/skills/n/config.yaml
+	grep -qx 'big: 9007199254740993' services/skills/n/config.yaml
+}
+
 @test "database: --filter picks tables; pull --delete removes local-only rows, reported" {
 	sample services
 	sp-sync skills push >/dev/null
