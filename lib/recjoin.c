@@ -24,6 +24,8 @@ sp_join_init(struct sp_join *j, int all, int emit, const char *left, const char 
 {
 	memset(j, 0, sizeof *j);
 	sp_keytab_init(&j->tab);
+	sp_keyset_init(&j->seen[SP_LEFT]);
+	sp_keyset_init(&j->seen[SP_RIGHT]);
 	j->all = all;
 	j->emit = emit;
 	j->name[SP_LEFT] = left;
@@ -85,14 +87,15 @@ void
 sp_join_add(struct sp_join *j, int s, const char *key, size_t keylen,
     const char hex[SP_HEXLEN], const char *line, size_t len, unsigned long lineno)
 {
-	struct sp_kent *e = sp_keytab_find(&j->tab, key, keylen);
+	struct sp_kent *e;
 	struct stored *o;
+	unsigned long first = sp_keyset_add(&j->seen[s], key, keylen, lineno ? lineno : 1);
 
-	if (e) {
+	if (first)
+		sp_die(SP_EX_DATAERR, "%s:%lu: key \"%s\" already at line %lu", j->name[s],
+		    lineno, key, first);
+	if ((e = sp_keytab_find(&j->tab, key, keylen))) {
 		o = e->val;
-		if (o->side == s)
-			sp_die(SP_EX_DATAERR, "%s:%lu: key \"%s\" already at line %lu", j->name[s],
-			    lineno, key, o->lineno);
 		int st = strcmp(hex, o->hex) ? SP_MODIFIED : SP_UNCHANGED;
 		if (s == SP_LEFT)
 			out(j, st, key, hex, o->hex, line, len, o->line, o->len);
@@ -138,4 +141,6 @@ sp_join_free(struct sp_join *j)
 	for (struct sp_kent *e = j->tab.head; e; e = e->next)
 		free(e->val);
 	sp_keytab_free(&j->tab);
+	sp_keyset_free(&j->seen[SP_LEFT]);
+	sp_keyset_free(&j->seen[SP_RIGHT]);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "hash.h"
+#include "keyset.h"
 #include "keytab.h"
 
 enum { SP_LEFT, SP_RIGHT };
@@ -14,6 +15,7 @@ enum { SP_ADDED, SP_REMOVED, SP_MODIFIED, SP_UNCHANGED };
 
 struct sp_join {
 	struct sp_keytab tab;	/* records still waiting for a partner */
+	struct sp_keyset seen[2];	/* every key of each side so far */
 	int done[2];		/* that side has ended */
 	int all;		/* also write unchanged keys */
 	int emit;		/* -1: diff records; SP_LEFT/SP_RIGHT: raw records */

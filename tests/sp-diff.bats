@@ -115,6 +115,20 @@ like_db() {
 	run --separate-stderr sp-diff dup /dev/null
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"dup:2: key \"content/"*"already at line 1"* ]] || fail "$stderr"
+	# a key repeated after its first record found its partner, or after
+	# the other side ended, is caught too, on either side
+	a=$(head -1 disk)
+	b=$(jq -c '.sha256 = ("0" * 64)' <<<"$a")
+	printf '%s\n' "$a" >one
+	printf '%s\n%s\n%s\n' "$a" "$(sed -n 2p disk)" "$b" >two
+	for args in "one two" "two one" "-a one two" "--emit right one two"; do
+		run --separate-stderr sp-diff $args
+		[ "$status" -eq 65 ] || fail "$args: status $status"
+		[[ "$stderr" == *"two:3: key \""*"already at line 1"* ]] || fail "$args: $stderr"
+	done
+	printf '%s\n' "$(sed -n 3p disk)" >other
+	run --separate-stderr sp-diff other two
+	[ "$status" -eq 65 ] && [[ "$stderr" == *"two:3: key"*"already at line 1"* ]]
 	echo '{"type":"row","table":"content","data":{}}' >noid
 	run --separate-stderr sp-diff noid disk
 	[ "$status" -eq 65 ]
