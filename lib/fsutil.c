@@ -163,8 +163,11 @@ rmat(int dfd, const char *name)
 	if (errno != EISDIR && errno != EPERM)
 		return -1;
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(dfd, name, S_IRWXU, 0) == 0)
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	fchmod(fd, S_IRWXU);	/* a read-only directory is emptied all the same */
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);

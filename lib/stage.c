@@ -279,6 +279,67 @@ dropped(const struct kctx *k, const char *rel)
 	return k->ndrop && bsearch(&rel, k->drop, k->ndrop, sizeof *k->drop, namecmp);
 }
 
+/* True for the errors of a hard link that a copy can stand in for: a
+ * file of another user under fs.protected_hardlinks, a file system
+ * without hard links, a file with too many links. */
+static int
+link_refused(int e)
+{
+	return e == EPERM || e == EOPNOTSUPP || e == EMLINK || e == EXDEV;
+}
+
+/* Copy the regular file or symlink name (stat sb) from ofd into nfd with
+ * its mode and mtime (owned by whoever runs us); 0, or -1 with errno. */
+static int
+copy_entry(int ofd, int nfd, const char *name, const struct stat *sb)
+{
+	struct timespec ts[2] = {sb->st_atim, sb->st_mtim};
+	char buf[1 << 16];
+	int in, out, r = 0, e;
+	ssize_t n;
+
+	if (S_ISLNK(sb->st_mode)) {
+		char *t = sp_malloc((size_t)sb->st_size + 1);
+
+		n = readlinkat(ofd, name, t, (size_t)sb->st_size + 1);
+		if (n < 0 || n > sb->st_size) {
+			free(t);
+			if (n >= 0)
+				errno = EAGAIN;	/* changed under us */
+			return -1;
+		}
+		t[n] = '\0';
+		r = symlinkat(t, nfd, name);
+		free(t);
+		return r ? -1 : utimensat(nfd, name, ts, AT_SYMLINK_NOFOLLOW) ? -1 : 0;
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		errno = EPERM;
+		return -1;
+	}
+	if ((in = openat(ofd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if ((out = openat(nfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		e = errno;
+		close(in);
+		errno = e;
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (sp_write_all(out, buf, (size_t)n) != 0) {
+			r = -1;
+			break;
+		}
+	if (n < 0 || fchmod(out, sb->st_mode & 07777) != 0 || futimens(out, ts) != 0)
+		r = -1;
+	e = errno;
+	close(in);
+	if (close(out) != 0)
+		r = -1;
+	errno = e;
+	return r;
+}
+
 /* Walk the old directory ofd (path prefix below DIR), mirroring into the
  * staging directory nfd (-1: write nothing). all: every file goes
  * (conflict says why). Takes ownership of ofd. Returns how many files of
@@ -320,8 +381,9 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 			if (cfd < 0)
 				sp_die_errno(SP_EX_IOERR, "%s/%s", k->dir, rel);
 			if (nfd >= 0 && !sub_all) {
-				if (mkdirat(nfd, names[i], sb.st_mode & 07777) == 0)
-					made = !fchmodat(nfd, names[i], sb.st_mode & 07777, 0);
+				/* writable until its contents are in; its own mode after */
+				if (mkdirat(nfd, names[i], 0700) == 0)
+					made = 1;
 				else if (errno != EEXIST)
 					sp_die_errno(SP_EX_IOERR, "%s: mkdir", rel);
 				cnfd = openat(nfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -332,10 +394,13 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 				ndropped++;
 				/* emptied by the drop list: it goes too, unless the
 				 * archive made it or something else is in it */
-				if (made && unlinkat(nfd, names[i], AT_REMOVEDIR) != 0 &&
-				    errno != ENOTEMPTY && errno != EEXIST)
+				if (made && unlinkat(nfd, names[i], AT_REMOVEDIR) == 0)
+					made = 0;
+				else if (made && errno != ENOTEMPTY && errno != EEXIST)
 					sp_die_errno(SP_EX_IOERR, "%s: staging", rel);
 			}
+			if (made && fchmodat(nfd, names[i], sb.st_mode & 07777, 0) != 0)
+				sp_die_errno(SP_EX_IOERR, "%s: chmod", rel);
 			if (cnfd >= 0)
 				close(cnfd);
 			free(sub);
@@ -351,9 +416,10 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 			k->removed(rel, 0, k->arg);
 			ndropped++;
 		} else if (nfd >= 0 && linkat(ofd, names[i], nfd, names[i], 0) != 0) {
-			if (errno != EEXIST)
-				sp_die_errno(SP_EX_IOERR, "%s/%s: cannot keep it (link into the staging tree)", k->dir, rel);
-			k->removed(rel, 1, k->arg);	/* a directory entry of the archive is there */
+			if (errno == EEXIST)
+				k->removed(rel, 1, k->arg);	/* a directory entry of the archive is there */
+			else if (!link_refused(errno) || copy_entry(ofd, nfd, names[i], &sb) != 0)
+				sp_die_errno(SP_EX_IOERR, "%s/%s: cannot keep it (link or copy into the staging tree)", k->dir, rel);
 		}
 		free(rel);
 		free(names[i]);

@@ -322,6 +322,45 @@ pack() {
 	assert_output '{"type":"file","path":"x","deleted":true}'
 }
 
+teardown() {
+	if [ -f "$BATS_TEST_TMPDIR/nobody-dir" ]; then rm -rf "$(cat "$BATS_TEST_TMPDIR/nobody-dir")"; fi
+}
+
+# as_nobody CMD...: run CMD as an unprivileged user (the test runs as root).
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+
+@test "sp-unpack, unprivileged: keeps files it may not hard-link (copies), read-only directories" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	tree t
+	pack t a.tgz
+	w=$(mktemp -d /tmp/sp-unpack-nobody.XXXXXX)
+	echo "$w" >"$BATS_TEST_TMPDIR/nobody-dir"	# teardown removes it
+	chmod 755 "$w"
+	cp a.tgz "$(command -v sp-unpack)" "$w/"	# wherever the checkout is, nobody can run it
+	mkdir "$w/d" && chown nobody:nogroup "$w" "$w/d"
+	# a file of another user (root): fs.protected_hardlinks refuses links
+	printf 'root owns this' >"$w/d/rootfile"
+	ln -s rootfile "$w/d/rootlink"
+	touch -d 2020-01-02 "$w/d/rootfile"
+	# a read-only directory of ours
+	as_nobody sh -c "mkdir -p '$w/d/ro' && echo x >'$w/d/ro/f' && chmod 555 '$w/d/ro'"
+	run as_nobody "$w/sp-unpack" "$w/a.tgz" "$w/d"
+	assert_success
+	[ "$(cat "$w/d/rootfile")" = "root owns this" ]
+	[ "$(stat -c %Y "$w/d/rootfile")" = "$(date -d 2020-01-02 +%s)" ]
+	[ "$(readlink "$w/d/rootlink")" = rootfile ]
+	[ "$(cat "$w/d/ro/f")" = x ] && [ "$(stat -c %a "$w/d/ro")" = 555 ]
+	[ "$(cat "$w/d/a.txt")" = "new a" ]
+	# --delete removes the read-only directory and leaves no old tree behind
+	run as_nobody "$w/sp-unpack" --delete "$w/a.tgz" "$w/d"
+	assert_success
+	[ ! -e "$w/d/ro" ] && [ ! -e "$w/d/rootfile" ]
+	run ls -A "$w"
+	refute_output --partial sp-tmp
+	rm -rf "${w:?}"
+}
+
 @test "sp-unpack: -n verifies, writes nothing, and says what would change" {
 	tree t
 	pack t a.tgz
