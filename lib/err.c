@@ -1,8 +1,10 @@
 /* err.c - diagnostics, exit status and cleanup-on-exit. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -79,6 +81,52 @@ sp_cleanup_pop(int h)
 	cleanups[h].fn = NULL;
 	while (ncleanups > 0 && !cleanups[ncleanups - 1].fn)
 		ncleanups--;
+}
+
+static const char *volatile sigpaths[MAXCLEAN];
+
+static void
+on_fatal_signal(int sig)
+{
+	int e = errno;
+
+	for (int i = 0; i < MAXCLEAN; i++)
+		if (sigpaths[i])
+			unlink(sigpaths[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = e;
+}
+
+int
+sp_sigunlink_push(const char *path)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+	static int installed;
+
+	if (!installed) {
+		installed = 1;
+		for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+			struct sigaction old, sa = {.sa_handler = on_fatal_signal};
+
+			sigemptyset(&sa.sa_mask);
+			if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+				sigaction(sigs[i], &sa, NULL);
+		}
+	}
+	for (int i = 0; i < MAXCLEAN; i++)
+		if (!sigpaths[i]) {
+			sigpaths[i] = path;
+			return i;
+		}
+	return -1;	/* not covered: only a leftover temporary file */
+}
+
+void
+sp_sigunlink_pop(int h)
+{
+	if (h >= 0 && h < MAXCLEAN)
+		sigpaths[h] = NULL;
 }
 
 void

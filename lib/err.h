@@ -46,6 +46,15 @@ int sp_cleanup_push(void (*fn)(void *), void *arg);
 /* Forget the handler with this handle without running it. */
 void sp_cleanup_pop(int handle);
 
+/* Unlink path (which must stay valid until popped) should the program
+ * be ended by SIGINT, SIGTERM, SIGHUP or SIGPIPE (handlers installed on
+ * first use where the signal is not ignored; the signal is then raised
+ * again with its default action); returns a handle for sp_sigunlink_pop. */
+int sp_sigunlink_push(const char *path);
+
+/* Forget the path with this handle. */
+void sp_sigunlink_pop(int handle);
+
 /* Run every registered handler now (sp_die does this itself). */
 void sp_cleanup_run(void);
 

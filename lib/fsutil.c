@@ -55,6 +55,7 @@ sp_atomic_open(struct sp_atomic *a, const char *path, mode_t mode)
 		sp_die_errno(SP_EX_CANTCREAT, "%s", a->tmp);
 	}
 	a->handle = sp_cleanup_push(unlink_tmp, a);
+	a->sighandle = sp_sigunlink_push(a->tmp);
 	return a->fp;
 }
 
@@ -72,6 +73,7 @@ sp_atomic_commit(struct sp_atomic *a)
 		sp_die_errno(SP_EX_IOERR, "%s: close", a->path);
 	if (rename(a->tmp, a->path) != 0)
 		sp_die_errno(SP_EX_IOERR, "%s: rename", a->path);
+	sp_sigunlink_pop(a->sighandle);
 	sp_cleanup_pop(a->handle);
 	sp_fsync_parent(a->path);
 	free(a->tmp);
@@ -83,6 +85,7 @@ void
 sp_atomic_abort(struct sp_atomic *a)
 {
 	unlink_tmp(a);
+	sp_sigunlink_pop(a->sighandle);
 	sp_cleanup_pop(a->handle);
 	free(a->tmp);
 	free(a->path);

@@ -10,6 +10,7 @@ struct sp_atomic {
 	char *tmp;	/* temporary name beside it, same directory */
 	FILE *fp;
 	int handle;	/* cleanup handle: the temp file goes if we die */
+	int sighandle;	/* ... or are ended by a signal */
 };
 
 /* Create a temporary file beside path, opened for writing with mode

@@ -222,3 +222,23 @@ expected() {
 	assert_success
 	refute_output --partial sp-manifest:
 }
+
+@test "sp-manifest --cache: ended by SIGPIPE or SIGTERM, no temporary cache file is left" {
+	mkdir t
+	for i in $(seq 1 3000); do echo "$i" >"t/f$i"; done
+	sp-collect t >recs
+	run bash -c 'sp-manifest -C t --cache c.txt recs | head -1 >/dev/null; echo "${PIPESTATUS[0]}"'
+	assert_output 141	# still ended by SIGPIPE, as a pure filter is
+	run ls -A
+	refute_output --partial sp-tmp
+	# stopped while it waits for more records
+	{ cat recs; sleep 2; } 2>/dev/null | sp-manifest -C t --cache c.txt >/dev/null 2>&1 &
+	p=$!
+	sleep 0.5
+	kill -TERM "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 143 ] || fail "status $st (finished before the signal?)"
+	run ls -A
+	refute_output --partial sp-tmp
+}

@@ -197,3 +197,22 @@ tree() {
 	jq -c '{path,size,sha256,link}' recs >got
 	diff want got
 }
+
+@test "sp-pack -o FILE: interrupted by a signal, neither FILE nor a temporary file is left" {
+	mkdir t
+	head -c 300M /dev/urandom >t/big
+	sp-collect t | sp-manifest -C t >recs
+	# stopped while it compresses (seconds at -l 9; a background job of a
+	# script ignores SIGINT: TERM and HUP here)
+	for sig in TERM HUP; do
+		sp-pack -l 9 -C t -o out.tgz <recs >/dev/null &
+		p=$!
+		sleep 0.5
+		kill -"$sig" "$p"
+		st=0
+		wait "$p" || st=$?
+		[ "$st" -gt 128 ] || fail "$sig: status $st (finished before the signal?)"
+		run ls -A
+		assert_output "$(printf 'recs\nt')"
+	done
+}
