@@ -148,15 +148,26 @@ index_bad(int code, const char *msg, void *arg)
 	return 0;	/* unreadable pages simply are not found */
 }
 
-/* Where a content row lives: an existing page with its key, the record's
- * own "path", else SOURCE/SLUG.md. */
+/* A usable page path: clean, relative, below a source directory, *.md. */
+static int
+page_path_ok(const char *p)
+{
+	size_t n;
+
+	return p && !sp_path_unsafe(p, 1) && (n = strlen(p)) > 3 && !strcmp(p + n - 3, ".md") &&
+	    strchr(p, '/');
+}
+
+/* Where a content row lives: its "file_path", else an existing page with
+ * its key, the record's own "path", else SOURCE/SLUG.md. *old is set
+ * (malloc'd) when an existing page with the key is elsewhere: it moves. */
 static char *
-content_rel(struct ctx *x, json_t *rec, json_t *data)
+content_rel(struct ctx *x, json_t *rec, json_t *data, char **old)
 {
 	const char *p = json_string_value(json_object_get(rec, "path"));
+	const char *fp = json_string_value(json_object_get(data, "file_path"));
 	char err[512], *key;
 	json_t *hit;
-	size_t n;
 
 	if (!x->index) {
 		struct sp_scan_cb cb = {index_row, index_bad, x};
@@ -168,10 +179,15 @@ content_rel(struct ctx *x, json_t *rec, json_t *data)
 	    json_string_value(json_object_get(data, "slug")));
 	hit = json_object_get(x->index, key);
 	free(key);
+	*old = NULL;
+	if (page_path_ok(fp)) {
+		if (json_is_string(hit) && strcmp(json_string_value(hit), fp))
+			*old = sp_strdup(json_string_value(hit));
+		return sp_strdup(fp);
+	}
 	if (json_is_string(hit))
 		return sp_strdup(json_string_value(hit));
-	if (p && !sp_path_unsafe(p, 1) && (n = strlen(p)) > 3 && !strcmp(p + n - 3, ".md") &&
-	    strchr(p, '/'))
+	if (page_path_ok(p))
 		return sp_strdup(p);
 	if (!(p = sp_content_default_rel(&x->src, data, err, sizeof err)))
 		sp_reader_die(x->in, "%s", err);
@@ -183,7 +199,7 @@ apply(struct ctx *x, json_t *rec, int remove)
 {
 	json_t *data = json_object_get(rec, "data");
 	struct sp_out out[2];
-	char err[512];
+	char err[512], *moved = NULL;
 	int n = 1;
 
 	if (!json_is_object(data))
@@ -193,7 +209,7 @@ apply(struct ctx *x, json_t *rec, int remove)
 			sp_reader_die(x->in, "%s", err);
 		n = 2;
 	} else {
-		out[0].rel = content_rel(x, rec, data);
+		out[0].rel = content_rel(x, rec, data, &moved);
 		if (!(out[0].bytes = sp_content_render(&x->src, data, &out[0].len, err, sizeof err)))
 			sp_reader_die(x->in, "%s", err);
 	}
@@ -202,6 +218,10 @@ apply(struct ctx *x, json_t *rec, int remove)
 			del(x, out[i].rel);
 		else
 			put(x, out[i].rel, out[i].bytes, out[i].len);
+	}
+	if (moved) {	/* the page moved: its old file goes (also on removal) */
+		del(x, moved);
+		free(moved);
 	}
 	sp_out_free(out, (size_t)n);
 }

@@ -247,7 +247,7 @@ sp_content_parse(const char *buf, size_t n, const struct sp_src *src, const char
     char *err, size_t errlen)
 {
 	json_t *map = NULL, *marks = NULL, *cl = json_object(), *defs, *data = NULL, *slug;
-	char uuid[SP_UUID_LEN], hex[SP_HEXLEN], *body, *key;
+	char uuid[SP_UUID_LEN], hex[SP_HEXLEN], *body, *key, *fpath;
 	struct sp_fm fm;
 	size_t blen;
 
@@ -308,6 +308,9 @@ sp_content_parse(const char *buf, size_t n, const struct sp_src *src, const char
 	json_object_set_new(data, "body", json_stringn_nocheck(body, blen));
 	free(body);
 	json_object_set(data, "metadata", map);
+	fpath = sp_asprintf("%s/%s", src->path, rel);
+	json_object_set_new(data, "file_path", json_string(fpath));
+	free(fpath);
 	sp_rowhash("content", data, hex);
 	json_object_set_new(data, "content_hash", json_string(hex));
 out:

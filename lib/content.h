@@ -38,8 +38,9 @@ const struct sp_src *sp_content_source(const struct sp_sources *s, const char *s
 int sp_slug_ok(const char *slug);
 
 /* Parse one markdown file of source src (rel: its path inside the
- * source directory, for the default slug) into row data, or NULL with
- * "LINE:COLUMN: reason" in err. */
+ * source directory, for the default slug; "file_path" is the source's
+ * path, "/", rel) into row data, or NULL with "LINE:COLUMN: reason" in
+ * err. */
 json_t *sp_content_parse(const char *buf, size_t n, const struct sp_src *src, const char *rel,
     char *err, size_t errlen);
 

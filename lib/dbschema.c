@@ -45,8 +45,8 @@ static const struct sp_dbcol content[] = {
 	C("description", TEXT, 0), C("author", TEXT, 0), C("kind", TEXT, 0), C("public", BOOL, 1),
 	C("tags", TEXTARR, 0), C("keywords", TEXT, 0), C("image", TEXT, 0),
 	C("category_id", TEXT, 0), C("published_at", TSTZ, 0), C("body", TEXT, 0),
-	C("metadata", JSONB, 0), C("content_hash", TEXT, 0), C("created_at", TSTZ, 1),
-	C("updated_at", TSTZ, 1),
+	C("metadata", JSONB, 0), C("file_path", TEXT, 0), C("content_hash", TEXT, 0),
+	C("created_at", TSTZ, 1), C("updated_at", TSTZ, 1),
 };
 #undef C
 

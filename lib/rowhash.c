@@ -14,7 +14,7 @@ static const char *const skills_synced[] = {
 
 static const char *const content_synced[] = {
 	"source_id", "slug", "title", "description", "author", "kind", "public", "tags",
-	"keywords", "image", "category_id", "published_at", "body", "metadata", NULL,
+	"keywords", "image", "category_id", "published_at", "body", "metadata", "file_path", NULL,
 };
 
 const char *const *

@@ -72,8 +72,12 @@ CREATE TABLE IF NOT EXISTS content (
 	published_at timestamptz,
 	body text,
 	metadata jsonb DEFAULT '{}'::jsonb,
+	file_path text,
 	content_hash text,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	updated_at timestamptz NOT NULL DEFAULT now(),
 	UNIQUE (source_id, slug)
 );
+-- the page's path below the content directory (nested directories survive
+-- disk -> database -> disk); added after the first release
+ALTER TABLE content ADD COLUMN IF NOT EXISTS file_path text;

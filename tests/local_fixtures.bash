@@ -137,7 +137,7 @@ canon_hash() {
 import sys, json, hashlib
 synced = {
  "agent_skills": ["skill_id","name","description","instructions","enabled","tags","category_id","file_path","metadata"],
- "content": ["source_id","slug","title","description","author","kind","public","tags","keywords","image","category_id","published_at","body","metadata"],
+ "content": ["source_id","slug","title","description","author","kind","public","tags","keywords","image","category_id","published_at","body","metadata","file_path"],
 }
 for line in sys.stdin:
     r = json.loads(line)

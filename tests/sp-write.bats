@@ -111,7 +111,7 @@ Welcome.'
 	  metadata:{n:1, f:2.5, big:1e300, s:"~", t:"\ttab", u:"ü\u0001", deep:{z:[{}],a:[]}, "key with: colon":"v"}}}' >in
 	sp-write content out in >/dev/null
 	sp-scan content out >back
-	diff <(jq -S '.data | del(.id, .content_hash, .category_id)' in) <(jq -S '.data | del(.id, .content_hash, .category_id) | .published_at = "2024-05-06T07:08:09.5+01:00"' back)
+	diff <(jq -S '.data | del(.id, .content_hash, .category_id) | .file_path = "blog/odd.md"' in) <(jq -S '.data | del(.id, .content_hash, .category_id) | .published_at = "2024-05-06T07:08:09.5+01:00"' back)
 	[ "$(jq -r .data.published_at back)" = "2024-05-06T06:08:09.5Z" ]
 	[ "$(jq -r .data.category_id back)" = null ]
 }
@@ -208,4 +208,24 @@ fm = yaml.safe_load(text.split("---\n")[1])
 assert fm["related_docs"][1]["url"] == "/legal/privacy", fm
 assert fm["tags"] == ["intro", "news"], fm
 PY
+}
+
+@test "sp-write content: a row's file_path places the page, and moves one that is elsewhere" {
+	mkdir -p out/blog
+	printf -- '---\nslug: p\ntitle: Old place\n---\nx\n' >out/blog/p.md
+	sp-scan content out >rows
+	jq -c '.data.file_path = "blog/2024/deep/p.md" | .data.title = "New place"' rows >moved
+	run --separate-stderr sp-write content out moved
+	assert_success
+	[ ! -e out/blog/p.md ]
+	grep -qx 'title: New place' out/blog/2024/deep/p.md
+	run jq -r '"\(.action) \(.path)"' <<<"$output"
+	assert_output "$(printf 'created blog/2024/deep/p.md\ndeleted blog/p.md')"
+	# and back: scanning gives the file_path written
+	sp-scan content out >back
+	assert_equal "$(jq -r .data.file_path back)" blog/2024/deep/p.md
+	# an unsafe file_path is not used: the page stays where it is
+	jq -c '.data.file_path = "../../etc/p.md" | .data.title = "Three"' back >bad
+	sp-write content out bad >/dev/null
+	grep -qx 'title: Three' out/blog/2024/deep/p.md
 }
