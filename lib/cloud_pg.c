@@ -1,4 +1,5 @@
 /* cloud_pg.c - libpq helpers and the connection pool of sp-cloudd. */
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,19 @@ release(struct cloud_pool *p, PGconn *c)
 	}
 }
 
+/* True when the idle connection c is still good. One the server closed
+ * (a restart, say) has its FATAL message and EOF waiting, and an idle
+ * connection is sent nothing else (no LISTEN here): anything readable
+ * means a fresh connection must take its slot, rather than the request
+ * failing on it. */
+static int
+idle_ok(PGconn *c)
+{
+	struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN | POLLRDHUP};
+
+	return PQstatus(c) == CONNECTION_OK && pfd.fd >= 0 && poll(&pfd, 1, 0) == 0;
+}
+
 PGconn *
 cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen)
 {
@@ -170,8 +184,10 @@ cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen)
 		c = w.c;	/* NULL: the slot is ours, connect */
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (c)
+	if (c && idle_ok(c))
 		return c;
+	if (c)
+		PQfinish(c);
 	c = cloud_pg_connect(p->conninfo, err, errlen);
 	if (c && p->setup && p->setup(c, err, errlen) != 0) {
 		PQfinish(c);

@@ -678,7 +678,8 @@ rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; 
 	assert_line "export SP_API_URL='$SP_API_URL'"
 	assert_line "export SP_TENANT=local"
 	assert_line "export SP_TOKEN_FILE='$SP_TOKEN_FILE'"
-	assert_line "export SP_CLOUD_DATABASE_URL='$SP_CLOUD_DATABASE_URL'"
+	[ "$(bash -c "$output"$'\n''echo "$SP_CLOUD_DATABASE_URL"')" = "$SP_CLOUD_DATABASE_URL" ]
+	[[ "$SP_CLOUD_DATABASE_URL" == "host='"*"' port="*" dbname=cloud user=sp" ]]
 	refute_secret "$output"
 	[ "$(stat -c %a "$SP_TOKEN_FILE")" = 600 ]
 	[ "$(wc -l <"$SP_TOKEN_FILE")" -eq 1 ]
@@ -705,11 +706,21 @@ rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; 
 	[ "$code" = 200 ]
 	gen=$(jq -r .generation body)
 	call "$H_LOCAL" POST "$(api local /deploy)" --data-binary '{"image":"app","tag":"before-restart"}'
+	# a second server that outlives the database restart, its pool full
+	# of connections the restart will close
+	start_cloudd log2
+	seq 1 40 | xargs -P 8 -I{} curl -s -o /dev/null -H "@$H_LOCAL" "$URL2/api/v1/cloud/tenants/local/files/manifest"
+	old_url=$SP_API_URL
 	sp-env down "$SP_ENV_DIR"
 	clean_log "$SP_ENV_DIR/cloudd.log"
 	run sp-env status "$SP_ENV_DIR"
 	[ "$status" -eq 3 ]
 	eval "$(sp-env up "$SP_ENV_DIR")"
+	[ "$SP_API_URL" = "$old_url" ]	# the same port: what scripts eval'ed still works
+	for i in $(seq 1 20); do
+		c=$(curl -s -o /dev/null -w '%{http_code}' -H "@$H_LOCAL" "$URL2/api/v1/cloud/tenants/local/files/manifest")
+		[ "$c" = 200 ] || fail "request $i after the restart: $c"
+	done
 	call "$H_LOCAL" GET "$(api local /files)"
 	[ "$code" = 200 ]
 	cmp a.tgz body
@@ -717,5 +728,5 @@ rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; 
 	call "$H_LOCAL" GET "$(api local /deploy)"
 	jq -e '.deployments[] | select(.tag == "before-restart")' body >/dev/null
 	call "$H_OTHER" GET "$(api other /files/manifest)"
-	[ "$code" = 200 ]
+	[ "$code" = 200 ] || fail "other: $code $(cat body)"
 }
