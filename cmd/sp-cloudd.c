@@ -94,7 +94,12 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "l:d:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': cfg.listen = optarg; break;
-		case 'd': cfg.conninfo = optarg; break;
+		case 'd':
+			/* a copy, then the argument blanked: a password in it
+			 * does not stay in ps or /proc/PID/cmdline */
+			cfg.conninfo = sp_strdup(optarg);
+			memset(optarg, 'x', strlen(optarg));
+			break;
 		case 'q': cfg.quiet = 1; break;
 		case O_HOOK: cfg.deploy_hook = optarg; break;
 		case O_HOOK_TIMEOUT:

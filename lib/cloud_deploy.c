@@ -45,11 +45,14 @@ field(json_t *o, const char *name, char *why, size_t whylen)
 	return s;
 }
 
-/* The environment of the hook: ours without the names we set, then ours. */
+/* The environment of the hook: ours without the names we set and
+ * without the state database's credentials (DATABASE_URL, PG*: the hook
+ * runs on a tenant's IMAGE and TAG), then ours. */
 static char **
 hook_env(const char *image, const char *tag, const char *tenant, const char *id)
 {
-	static const char *const mine[] = {"IMAGE=", "TAG=", "TENANT=", "DEPLOYMENT_ID=", NULL};
+	static const char *const mine[] = {"IMAGE=", "TAG=", "TENANT=", "DEPLOYMENT_ID=",
+		"DATABASE_URL=", "PG", NULL};
 	size_t n = 0, i, j;
 	char **env;
 

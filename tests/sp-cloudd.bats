@@ -479,6 +479,7 @@ manifest_sha() { tar xzOf "$1" --wildcards '*.sp-manifest.json' | sha256sum | cu
 	cat >hook <<-EOF
 	#!/bin/sh
 	printf '%s\n' "\$IMAGE" "\$TAG" "\$TENANT" "\$DEPLOYMENT_ID" >"$BATS_TEST_TMPDIR/hook.\$TAG"
+	env >"$BATS_TEST_TMPDIR/hook-env.\$TAG"
 	[ "\$TAG" = bad ] && exit 3
 	echo "rolled out"
 	echo "https://\$TENANT.example.test/"
@@ -496,6 +497,10 @@ manifest_sha() { tar xzOf "$1" --wildcards '*.sp-manifest.json' | sha256sum | cu
 v1
 other
 $id"
+	# the state database's credentials do not reach the hook
+	grep -q '^TENANT=other$' hook-env.v1
+	run grep -E '^(DATABASE_URL|PG[A-Z]*)=' hook-env.v1
+	assert_failure
 	# shell metacharacters reach the hook as plain bytes
 	code=$(curl -s -o body -w '%{http_code}' -H "@$H_OTHER" \
 		--data-binary '{"image":"$(touch pwned); `touch pwned2`","tag":"t;x"}' "$d")
@@ -697,6 +702,21 @@ rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; 
 	[ "$code" = 200 ]
 	call "$H_LOCAL" GET "$(api local /deploy)"
 	[ "$code" = 200 ]
+}
+
+@test "sp-cloudd -d CONNINFO: the conninfo (a password) does not stay in argv" {
+	: >log3
+	sp-cloudd -l 127.0.0.1:0 -d "$CLOUD_DB password=Sekr1tPw" 2>>log3 &
+	p=$!
+	EXTRA_PIDS="${EXTRA_PIDS:-} $p"
+	for i in $(seq 1 100); do grep -q 'listening on' log3 && break; sleep 0.05; done
+	grep -q 'listening on' log3
+	run tr '\0' ' ' </proc/$p/cmdline
+	refute_output --partial Sekr1tPw
+	assert_output --partial "sp-cloudd -l 127.0.0.1:0 -d xxx"
+	run ps -o args= -p "$p"
+	refute_output --partial Sekr1tPw
+	! grep -q Sekr1tPw log3
 }
 
 @test "sp-cloudd: a restart of the database and the server loses nothing" {
