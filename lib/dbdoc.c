@@ -199,6 +199,7 @@ struct sp_docr {
 	struct sp_strbuf val, key;
 	unsigned long long off;	/* bytes consumed */
 	char *ts;
+	char *keyname;		/* the member's key */
 	char where[96];
 	char *buf;		/* pull interface */
 	size_t blen, bpos;
@@ -237,6 +238,7 @@ sp_docr_free(struct sp_docr *r)
 	sp_strbuf_free(&r->val);
 	sp_strbuf_free(&r->key);
 	free(r->ts);
+	free(r->keyname);
 	free(r->buf);
 	free(r);
 }
@@ -326,7 +328,7 @@ scan_end(struct sp_docr *r, json_t **rec, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-	} else {
+	} else if (r->is_ts) {
 		if (!json_is_string(v)) {
 			json_decref(v);
 			return bad(r, err, errlen, "\"timestamp\" is not a string");
@@ -334,6 +336,8 @@ scan_end(struct sp_docr *r, json_t **rec, char *err, size_t errlen)
 		free(r->ts);
 		r->ts = strdup(json_string_value(v));
 		json_decref(v);
+	} else {
+		json_decref(v);	/* another member: valid JSON, not used */
 	}
 	return 0;
 }
@@ -419,6 +423,8 @@ sp_docr_feed(struct sp_docr *r, const char *buf, size_t n, json_t **rec, char *e
 				if (!(k = decode(&r->key, err, errlen, r->off)))
 					return -1;
 				ks = json_string_value(k);
+				free(r->keyname);
+				r->keyname = strdup(ks);
 				const struct sp_dbtable *t = sp_db_doc_table(ks);
 				r->table = t ? sp_db_table_index(t) : -1;
 				r->is_ts = !strcmp(ks, "timestamp");
@@ -469,7 +475,13 @@ sp_docr_feed(struct sp_docr *r, const char *buf, size_t n, json_t **rec, char *e
 				r->idx = 0;
 				break;
 			}
-			scan_start(r, c, r->is_ts, R_AFTER);
+			if (c == '[') {
+				snprintf(err, errlen, "document byte %llu: unknown table \"%s\" (tables: "
+				    "agents, users, skills, contexts, content)", r->off,
+				    r->keyname ? r->keyname : "?");
+				return -1;
+			}
+			scan_start(r, c, 1, R_AFTER);	/* kept to be validated */
 			continue;	/* the scanner takes c */
 		case R_ELEM:
 			if (c == ']' && r->first) {

@@ -665,14 +665,18 @@ rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; 
 	bad_uuid=$(dbdoc Changed | sed 's/00000000-0000-4000-8000-000000000004/not-a-uuid/')
 	bad_col=$(dbdoc Changed | sed 's/"slug":"hello"/"slug":"hello","no_such_column":1/')
 	dup_name=$(dbdoc Changed | sed 's/"skill_id":"s2"/"skill_id":"s1"/')
+	unknown_table=$(dbdoc Changed | sed 's/^{"agents":/{"widgets":[{"id":"x"}],"agents":/')
+	bad_member=$(dbdoc Changed | sed 's/^{"agents":/{"note": nonsense, "agents":/')
 	for b in '{"agents":[' 'not json' '[]' '{"agents":{}}' '{"agents":[7]}' "$bad_uuid" \
-	    "$bad_col" "$dup_name" ''; do
+	    "$bad_col" "$dup_name" '' "$unknown_table" "$bad_member" '{"x":{"a":]},"users":[]}'; do
 		call "$H_OTHER" POST "$(api other /database/import)" --data-binary "$b"
 		[ "$code" = 400 ] || fail "document ${b:0:40} gave $code: $(cat body)"
 		assert_json_error
 	done
 	call "$H_OTHER" POST "$(api other /database/import)" --data-binary "$bad_uuid"
 	grep -q 'skills\[1\]' body
+	call "$H_OTHER" POST "$(api other /database/import)" --data-binary "$unknown_table"
+	grep -q 'unknown table \\"widgets\\"' body || fail "$(cat body)"
 	[ "$(table_md5 other content)" = "$before" ]
 	[ "$(rows other agent_skills)" -eq 2 ]
 }

@@ -272,6 +272,14 @@ EOF2
 	run sp-dbimport -D cut.json
 	[ "$status" -eq 65 ]
 	assert_output --partial "ends too early"
+	printf '{"widgets":[{"id":"%s"}],"agents":[]}' "$(uuid 5)" >unknown.json
+	run sp-dbimport -D unknown.json
+	[ "$status" -eq 65 ]
+	assert_output --partial 'unknown table "widgets"'
+	printf '{"note": nonsense, "agents":[{"id":"%s","name":"zz"}]}' "$(uuid 5)" >badmember.json
+	run sp-dbimport -D badmember.json
+	[ "$status" -eq 65 ]
+	assert_output --partial "malformed JSON"
 	printf '{"agents":[1]}' >notobj.json
 	run sp-dbimport -D notobj.json
 	[ "$status" -eq 65 ]
