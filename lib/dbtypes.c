@@ -1,4 +1,5 @@
 /* dbtypes.c - row values between JSON and PostgreSQL's binary format. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,15 @@ dump_real(struct sp_strbuf *b, double x)
 		snprintf(s, sizeof s, "%.*g", p, x);
 		if (strtod(s, NULL) == x)
 			break;
+	}
+	/* positional, not 1.5e+03, for magnitudes people write that way */
+	if (strchr(s, 'e') && isfinite(x) && fabs(x) >= 1e-5 && fabs(x) < 1e17) {
+		char t[64];
+		int d = p - 1 - (int)floor(log10(fabs(x)));
+
+		snprintf(t, sizeof t, "%.*f", d < 0 ? 0 : d, x);
+		if (strlen(t) < sizeof s && strtod(t, NULL) == x)
+			strcpy(s, t);
 	}
 	if (!strpbrk(s, ".eEni"))
 		strcat(s, ".0");	/* stays a real, as jansson writes it */

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbtypes.h"
 #include "err.h"
 #include "ndjson.h"
+#include "strbuf.h"
 
 struct sp_reader *
 sp_reader_fdopen(FILE *fp, const char *name)
@@ -124,6 +126,24 @@ sp_reader_close(struct sp_reader *r)
 void
 sp_write_record(FILE *fp, json_t *obj)
 {
+	/* sp_json_dump, not json_dumps: a real is written in its shortest
+	 * form that reads back the same (0.1, not 0.10000000000000001) */
+	static __thread struct sp_strbuf b;
+
+	b.len = 0;
+	if (sp_json_dump(&b, obj) == 0 && !b.oom) {
+		sp_strbuf_putc(&b, '\n');
+		if (b.oom)
+			sp_die(SP_EX_SOFTWARE, "out of memory");
+		if (fwrite(b.p, 1, b.len, fp) != b.len)
+			sp_die_errno(SP_EX_IOERR, "write error");
+		if (b.cap > (1 << 20)) {	/* do not keep a huge record's buffer */
+			sp_strbuf_free(&b);
+			memset(&b, 0, sizeof b);
+		}
+		return;
+	}
+	/* a string with a NUL (\u0000): jansson writes it */
 	char *s = json_dumps(obj, JSON_COMPACT);
 	size_t n;
 

@@ -36,6 +36,15 @@ expected() {
 	assert_line --index 2 "{\"type\":\"file\",\"path\":\"a\",\"z\":true,\"sha256\":\"$(sha256sum <t/a | cut -c1-64)\",\"size\":1}"
 }
 
+@test "sp-manifest: numbers in passed-through records keep their value, written shortest" {
+	in='{"type":"comment","a":0.1,"b":0.7,"c":1500.0,"d":1e300,"e":-2.5e-7,"f":100,"g":9007199254740993,"h":19.90}'
+	run sp-manifest <<<"$in"
+	assert_success
+	assert_output '{"type":"comment","a":0.1,"b":0.7,"c":1500.0,"d":1e+300,"e":-2.5e-07,"f":100,"g":9007199254740993,"h":19.9}'
+	# the same values as python reads them
+	python3 -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); assert a == b, (a, b)' "$in" "$output"
+}
+
 @test "sp-manifest: -j 1 and -j 8 give identical output" {
 	weird_tree t
 	for i in $(seq 1 300); do head -c $((i * 37)) /dev/urandom >"t/f$i"; done
