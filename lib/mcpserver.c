@@ -182,8 +182,8 @@ tools_call(struct server *s, json_t *id, json_t *params, struct batch *b)
 		free(m);
 		return r;
 	}
-	if (args && !json_is_object(args) && !json_is_null(args))
-		return sp_rpc_error(id, SP_RPC_INVALID_PARAMS, "\"arguments\" must be an object", NULL);
+	if (args && !json_is_object(args) && !json_is_null(args))	/* bad arguments: a tool error */
+		return sp_rpc_result(id, sp_mcp_tool_error("\"arguments\" must be an object"));
 	if (!(argv = sp_mcp_sync_argv(s->cmd, json_is_object(args) ? args : NULL, err, sizeof err)))
 		return sp_rpc_result(id, sp_mcp_tool_error(err));
 	c = sp_calloc(1, sizeof *c);

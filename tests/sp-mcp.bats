@@ -154,9 +154,10 @@ services() {
 		"$(call 4 '{"target":"files","direction":"push","dry_run":"yes"}')" \
 		"$(call 5 '{"target":"files","direction":"push","filter":7}')" \
 		"$(call 6 '{"target":"files","direction":"push","force":true}')" \
-		'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"sync"}}'
+		'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"sync"}}' \
+		'{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"sync","arguments":[]}}'
 	[ "$rc" -eq 0 ]
-	for id in 1 2 3 4 5 6 7; do
+	for id in 1 2 3 4 5 6 7 8; do
 		run jq -c '[has("error"), .result.isError]' <(resp $id)
 		assert_output '[false,true]'
 	done
@@ -192,9 +193,12 @@ services() {
 	[5,-32601]
 	[6,-32602]
 	[7,-32602]
-	[8,-32602]
+	[8,null]
 	[9,-32602]
 	EOF
+	# arguments that are not an object are invalid arguments: a tool error
+	run jq -c 'select(.id == 8) | [.result.isError, .result.content[0].text]' out
+	assert_output '[true,"\"arguments\" must be an object"]'
 	run jq -r 'select(.id == 6) | .error.message' out
 	assert_output "Unknown tool: rm-rf"
 }
