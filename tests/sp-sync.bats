@@ -180,6 +180,17 @@ port: 8080"
 	refute_output --partial sp-tmp
 }
 
+@test "the state directory goes beside the service tree, not into the working directory" {
+	sample app/services
+	mkdir elsewhere
+	unset SP_STATE_DIR
+	(cd elsewhere && SP_SERVICES=$BATS_TEST_TMPDIR/app/services sp-sync files push >/dev/null)
+	[ -d app/.sp/cache ]
+	[ -z "$(ls -A elsewhere)" ]
+	(cd app && sp-sync files push >/dev/null)	# ./services: ./.sp, as before
+	[ "$(ls app/.sp/cache | wc -l)" -ge 1 ]
+}
+
 @test "database push and pull: local -> cloud -> an empty local database, every row identical" {
 	sample services
 	sp-sync skills push >/dev/null
