@@ -343,7 +343,13 @@ sp_skill_render(const char *dir, json_t *data, struct sp_out out[2], char *err, 
 	if (!(y = sp_yaml_dump(cfg, 0, &ylen, err, errlen)))
 		goto out;
 	fv = json_object_get(meta, "file");
-	if (json_is_string(fv) && !sp_path_unsafe(json_string_value(fv), 1)) {
+	if (fv && (!json_is_string(fv) || sp_path_unsafe(json_string_value(fv), 1))) {
+		/* sp-scan would refuse the config written with it */
+		say(err, errlen, "metadata.file: %s", json_is_string(fv) ?
+		    sp_path_unsafe(json_string_value(fv), 1) : "expected a relative path");
+		goto out;
+	}
+	if (fv) {
 		ifile = json_string_value(fv);
 	} else {
 		char *a = sp_path_join(subdir, "SKILL.md"), *b = sp_path_join(subdir, "index.md");

@@ -190,6 +190,11 @@ Welcome.'
 	run --separate-stderr sp-write content out bad
 	[ "$status" -eq 65 ]
 	assert_equal "$stderr" 'sp-write: bad:1: metadata key "title" is also a column field'
+	printf '{"type":"row","table":"agent_skills","data":{"skill_id":"a","name":"A","metadata":{"file":"../../x.md"}}}\n' >bad
+	run --separate-stderr sp-write skills out bad
+	[ "$status" -eq 65 ]
+	assert_equal "$stderr" 'sp-write: bad:1: metadata.file: ".." path component'
+	[ ! -e out/a ]
 	printf 'not json\n' >bad
 	run sp-write skills out bad
 	[ "$status" -eq 65 ]
