@@ -78,9 +78,20 @@ sp_ts_parse(const char *s, int64_t *out, const char **why)
 		*out = SP_TS_NINFINITY;
 		return 0;
 	}
-	if (sp_digits(&p, 4, &y) || *p++ != '-' || sp_digits(&p, 2, &mo) || *p++ != '-' || sp_digits(&p, 2, &d))
+	/* four-digit years as RFC 3339 has them; and, as sp_ts_format writes
+	 * what PostgreSQL holds beyond them, up to six digits and a "-" for
+	 * years before 1 AD (astronomical numbering: 0 is 1 BC) */
+	int neg = *p == '-', nd = 0;
+	if (neg)
+		p++;
+	while (p[nd] >= '0' && p[nd] <= '9')
+		nd++;
+	if (nd < 4 || nd > 6 || (nd > 4 && p[0] == '0') || sp_digits(&p, nd, &y) || *p++ != '-' ||
+	    sp_digits(&p, 2, &mo) || *p++ != '-' || sp_digits(&p, 2, &d))
 		return -1;
-	if (y < 1 || mo < 1 || mo > 12 || d < 1) {
+	if (neg)
+		y = -y;
+	if ((!neg && y < 1) || y < -4712 || y > 294276 || mo < 1 || mo > 12 || d < 1) {
 		*why = "date out of range";
 		return -1;
 	}
@@ -156,7 +167,8 @@ sp_ts_format(int64_t us, char *out)
 		days--;
 	}
 	sp_civil_from_days(days + PG_EPOCH_DAYS, &y, &m, &d);
-	n = sprintf(out, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d,
+	n = sprintf(out, y <= 0 ? "-%04lld-%02u-%02uT%02d:%02d:%02d" : "%04lld-%02u-%02uT%02d:%02d:%02d",
+	    (long long)(y <= 0 ? -y : y), m, d,
 	    (int)(rem / 3600000000LL), (int)(rem / 60000000 % 60), (int)(rem / 1000000 % 60));
 	if (rem % 1000000) {
 		n += sprintf(out + n, ".%06d", (int)(rem % 1000000));

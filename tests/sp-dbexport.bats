@@ -64,6 +64,23 @@ null
 	sp-dbexport --schema copy | cmp - out.ndjson
 }
 
+@test "timestamps beyond the years 0001-9999 survive export and import" {
+	psqlq -c "insert into content (id, source_id, slug, published_at) values
+		('$(uuid 1)', 's', 'far', '12000-01-01T00:00:00Z'),
+		('$(uuid 2)', 's', 'bc', '0044-03-15 12:00:00+00 BC'),
+		('$(uuid 3)', 's', 'y1bc', '0001-12-31 23:59:59.5+00 BC'),
+		('$(uuid 4)', 's', 'max', '294276-12-31 23:59:59+00')"
+	sp-dbexport -t content >out.ndjson
+	run jq -r '.data.published_at' out.ndjson
+	assert_output "$(printf '%s\n' 12000-01-01T00:00:00Z -0043-03-15T12:00:00Z -0000-12-31T23:59:59.5Z 294276-12-31T23:59:59Z)"
+	run sp-dbimport --schema copy out.ndjson
+	assert_success
+	cmp <(db_dump public | cut -f2) <(db_dump copy | cut -f2)
+	echo '{"type":"row","table":"content","data":{"id":"'"$(uuid 5)"'","source_id":"s","slug":"x","published_at":"0000-01-01T00:00:00Z"}}' >bad
+	run sp-dbimport --schema copy bad
+	[ "$status" -eq 65 ]
+}
+
 @test "tables in foreign-key order, rows in primary-key order; -t and --where" {
 	edge_rows
 	skills_ndjson 50 | shuf | sp-dbimport >/dev/null
