@@ -33,7 +33,8 @@ struct ctx {
 	int skills, dry, del;
 	struct sp_reader *in;
 	struct sp_sources src;
-	json_t *index;		/* content: "source_id/slug" -> path on disk */
+	json_t *index;		/* content: "source_id/slug" -> path on disk;
+				 * skills: skill_id -> its directory */
 	unsigned long written, same, deleted, kept;
 };
 
@@ -141,6 +142,19 @@ index_row(json_t *rec, void *arg)
 	json_decref(rec);
 }
 
+static void
+index_skill(json_t *rec, void *arg)
+{
+	struct ctx *x = arg;
+	json_t *d = json_object_get(rec, "data");
+	const char *id = json_string_value(json_object_get(d, "skill_id"));
+	const char *fp = json_string_value(json_object_get(d, "file_path")), *slash;
+
+	if (id && fp && (slash = strchr(fp, '/')))
+		json_object_set_new(x->index, id, json_stringn(fp, (size_t)(slash - fp)));
+	json_decref(rec);
+}
+
 static int
 index_bad(int code, const char *msg, void *arg)
 {
@@ -194,6 +208,65 @@ content_rel(struct ctx *x, json_t *rec, json_t *data, char **old)
 	return (char *)p;
 }
 
+/* The directory of the skill on disk, or NULL. */
+static const char *
+skill_dir(struct ctx *x, json_t *data)
+{
+	char err[512];
+
+	if (!x->index) {
+		struct sp_scan_cb cb = {index_skill, index_bad, x};
+		x->index = json_object();
+		if (access(x->dir, F_OK) == 0)
+			sp_skills_scan(x->dir, &cb, err, sizeof err);
+	}
+	return json_string_value(json_object_get(x->index,
+	    json_string_value(json_object_get(data, "skill_id")) ?: ""));
+}
+
+/* The skill of data is on disk in another directory than it is to be
+ * written to (out[0].rel): a removal acts on it there; else it moves
+ * (renamed as a whole, a directory in the way is an error). Returns 1
+ * when out must be rendered again. */
+static int
+skill_moved(struct ctx *x, json_t *data, const struct sp_out *out, int remove)
+{
+	const char *old = skill_dir(x, data), *slash = strchr(out[0].rel, '/');
+	size_t n = slash ? (size_t)(slash - out[0].rel) : strlen(out[0].rel);
+	char *to, *from, *fp;
+	struct stat st;
+
+	if (!old || (strlen(old) == n && !strncmp(old, out[0].rel, n)))
+		return 0;
+	if (remove) {
+		fp = sp_asprintf("%s/%s", old, slash ? slash + 1 : "config.yaml");
+		json_object_set_new(data, "file_path", json_string(fp));
+		free(fp);
+		return 1;
+	}
+	to = strndup(out[0].rel, n);
+	from = sp_path_join(x->dir, old);
+	fp = sp_path_join(x->dir, to);
+	if (lstat(fp, &st) == 0)
+		sp_reader_die(x->in, "skill \"%s\" is in %s, and %s, where the row puts it, is taken",
+		    json_string_value(json_object_get(data, "skill_id")), from, fp);
+	if (!x->dry && rename(from, fp) != 0)
+		sp_die_errno(SP_EX_IOERR, "%s -> %s", from, fp);
+	if (!x->dry)
+		sp_fsync_parent(fp);
+	json_t *rec = json_pack("{s:s,s:s,s:s,s:s}", "type", "file", "path", old, "action", "moved",
+	    "to", to);
+	if (x->dry)
+		json_object_set_new(rec, "dry_run", json_true());
+	sp_emit(rec);
+	json_object_set_new(x->index, json_string_value(json_object_get(data, "skill_id")),
+	    json_string(to));
+	free(to);
+	free(from);
+	free(fp);
+	return !x->dry;
+}
+
 static void
 apply(struct ctx *x, json_t *rec, int remove)
 {
@@ -207,6 +280,11 @@ apply(struct ctx *x, json_t *rec, int remove)
 	if (x->skills) {
 		if (sp_skill_render(x->dir, data, out, err, sizeof err))
 			sp_reader_die(x->in, "%s", err);
+		if (skill_moved(x, data, out, remove)) {
+			sp_out_free(out, 2);
+			if (sp_skill_render(x->dir, data, out, err, sizeof err))
+				sp_reader_die(x->in, "%s", err);
+		}
 		n = 2;
 	} else {
 		out[0].rel = content_rel(x, rec, data, &moved);
@@ -222,6 +300,19 @@ apply(struct ctx *x, json_t *rec, int remove)
 	if (moved) {	/* the page moved: its old file goes (also on removal) */
 		del(x, moved);
 		free(moved);
+	}
+	if (x->skills && !remove) {	/* config.yml where config.yaml is written, or back */
+		char *o = sp_strdup(out[0].rel);
+		size_t k = strlen(o);
+		if (k > 11 && !strcmp(o + k - 11, "config.yaml")) {
+			strcpy(o + k - 11, "config.yml");
+			del(x, o);
+		} else if (k > 10 && !strcmp(o + k - 10, "config.yml")) {
+			free(o);
+			o = sp_asprintf("%.*sconfig.yaml", (int)(k - 10), out[0].rel);
+			del(x, o);
+		}
+		free(o);
 	}
 	sp_out_free(out, (size_t)n);
 }

@@ -234,3 +234,38 @@ PY
 	sp-write content out bad >/dev/null
 	grep -qx 'title: Three' out/blog/2024/deep/p.md
 }
+
+@test "sp-write skills: a skill found in another directory moves where its row puts it" {
+	mkfile s/renamed/config.yaml $'id: a\nname: A\n'
+	mkfile s/renamed/SKILL.md "# A"$'\n'
+	mkfile s/renamed/assets/logo.txt "kept with it"
+	sp-scan skills s >rows
+	# the database still has it at a/ (it was renamed on disk since)
+	jq -c '.data.file_path = "a/config.yaml" | .data.description = "moved back"' rows >db
+	run --separate-stderr sp-write skills s db
+	assert_success
+	assert_line --index 0 '{"type":"file","path":"renamed","action":"moved","to":"a"}'
+	[ ! -e s/renamed ] && [ "$(cat s/a/assets/logo.txt)" = "kept with it" ]
+	run sp-scan skills s
+	assert_success
+	[ "$(jq -r .data.file_path <<<"$output")" = a/config.yaml ]
+	# another directory in the way: refused, nothing changed
+	mkfile s/b/other.txt x
+	jq -c '.data.file_path = "b/config.yaml"' db >db2
+	run --separate-stderr sp-write skills s db2
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'skill "a" is in s/a, and s/b, where the row puts it, is taken'* ]] || fail "$stderr"
+	[ -f s/a/config.yaml ]
+	# config.yml on disk, config.yaml in the row: one config afterwards
+	mkfile s/c/config.yml $'id: c\nname: C\n'
+	mkfile s/c/SKILL.md x
+	sp-scan skills s | jq -c 'select(.data.skill_id == "c") | .data.file_path = "c/config.yaml"' >db3
+	sp-write skills s db3 >/dev/null
+	[ -f s/c/config.yaml ] && [ ! -e s/c/config.yml ]
+	sp-scan skills s >/dev/null
+	# removal acts where the skill is
+	sp-scan skills s | jq -c 'select(.data.skill_id == "a") | {type: "diff", status: "removed",
+	  record: (. | .data.file_path = "elsewhere/config.yaml")}' >gone
+	sp-write --delete skills s gone >/dev/null
+	[ ! -e s/a/config.yaml ] && [ ! -e s/a/SKILL.md ]
+}
