@@ -36,9 +36,16 @@ printable(const char *s, char *out, size_t n)
 {
 	size_t i;
 
-	for (i = 0; s[i] && i + 1 < n; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	out[i] = '\0';
+	size_t o = 0;
+
+	for (i = 0; s[i] && o + 1 < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f)
+			out[o++] = '?', i++;	/* a C1 control, U+0080-U+009F */
+		else
+			out[o++] = c < 0x20 || c == 0x7f ? '?' : s[i];
+	}
+	out[o] = '\0';
 }
 
 /* Record a failure "ENTRY: reason" (sticky) and copy it out. */

@@ -71,7 +71,9 @@ sp_path_unsafe(const char *p, int strict)
 	}
 	if (strict)
 		for (s = p; *s; s++)
-			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			if ((unsigned char)*s < 0x20 || *s == 0x7f ||
+			    ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+			     (unsigned char)s[1] <= 0x9f))	/* C1, U+0080-U+009F: CSI is one */
 				return "control character in name";
 	return NULL;
 }

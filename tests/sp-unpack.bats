@@ -101,6 +101,13 @@ refused() {
 		"new?line: control character in name"
 	refused '{"entries":[{"type":"file","name":"tab\there","data":"1"}]}' \
 		"tab?here: control character in name"
+	# C1 controls (U+009B is CSI, U+0085 NEL), in names and link targets
+	refused '{"entries":[{"type":"file","name":"a\u009b31mX","data":"1"}]}' \
+		"a?31mX: control character in name"
+	refused '{"entries":[{"type":"file","name":"n\u0085l","data":"1"}]}' \
+		"n?l: control character in name"
+	refused '{"entries":[{"type":"link","name":"l","target":"x\u009by"}]}' \
+		"control character in symlink target"
 }
 
 @test "sp-unpack: refuses archives over --max-size" {
