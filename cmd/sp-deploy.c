@@ -238,7 +238,10 @@ main(int argc, char **argv)
 		sp_emit(sp_step_record(s, st < 0 ? 127 : st, ms));
 		fflush(stdout);
 		if (st != 0) {
-			failed = s->internal ? st : SP_EX_SOFTWARE;
+			/* a failed step is 70, the deployment the cloud ran
+			 * and failed (its hook) too; the request's own
+			 * failures keep theirs (77, 65, 75) */
+			failed = s->internal && st != SP_EX_UNAVAILABLE ? st : SP_EX_SOFTWARE;
 			if (!err[0])
 				snprintf(err, sizeof err, "%s exited with status %d", line, st);
 			why = sp_asprintf("step %s failed: %s", s->name, err);

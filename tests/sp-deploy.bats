@@ -333,7 +333,7 @@ cloud() {
 	[ ! -e "$STUB_LOG" ]
 	before=$(deployments)
 	run --separate-stderr sp-deploy --image app --tag fail-1
-	[ "$status" -ne 0 ] && [ "$status" -ne 70 ]
+	[ "$status" -eq 70 ]
 	[ "$(deployments)" -eq $((before + 1)) ]	# the hook ran, and failed
 	run jq -c 'select(.name == "deploy") | .status != 0' <<<"$output"
 	assert_output true
