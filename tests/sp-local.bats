@@ -31,7 +31,10 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"; }
 	assert_equal "$(q "select metadata->'limits'->>'max_files' from agent_skills where skill_id = 'code-review'")" 50
 	run --separate-stderr sp-local skills to-database
 	assert_success
-	assert_equal "$(jq -c '[.items_synced, .details.diff]' <<<"$output")" '[0,{"added":0,"removed":0,"modified":0,"unchanged":3}]'
+	assert_equal "$(jq -c '[.items_synced, .items_skipped, .details.diff]' <<<"$output")" '[0,3,{"added":0,"removed":0,"modified":0,"unchanged":3}]'
+	# to-disk counts the same way
+	run --separate-stderr sp-local skills to-disk
+	assert_equal "$(jq -c '[.items_synced, .items_skipped]' <<<"$output")" '[0,3]'
 }
 
 @test "disk -> database -> disk is lossless" {
