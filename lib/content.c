@@ -206,8 +206,12 @@ sp_slug_ok(const char *slug)
 	if (!*slug)
 		return 0;
 	for (const char *p = slug; *p; p++) {
-		int alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9');
+		unsigned char c = (unsigned char)*p;
+		/* non-ASCII (the text is valid UTF-8) counts as a letter, but
+		 * for C1 controls and the no-break space, U+0080-U+00A0 */
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') ||
+		    (c >= 0x80 && !(c == 0xc2 && (unsigned char)p[1] <= 0xa0));
 		if (*p == '/') {
 			if (start)
 				return 0;

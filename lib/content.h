@@ -32,9 +32,9 @@ void sp_content_sources_free(struct sp_sources *s);
 /* The source with this source_id, or NULL. */
 const struct sp_src *sp_content_source(const struct sp_sources *s, const char *source_id);
 
-/* True when slug is a valid slug: "/"-separated segments of ASCII
- * letters, digits, ".", "_" and "-", each starting with a letter or
- * digit. */
+/* True when slug is a valid slug: "/"-separated segments of letters
+ * (ASCII, or any non-ASCII character but U+0080-U+00A0), digits, ".",
+ * "_" and "-", each starting with a letter or digit. slug is UTF-8. */
 int sp_slug_ok(const char *slug);
 
 /* Parse one markdown file of source src (rel: its path inside the

@@ -125,6 +125,19 @@ legal privacy legal/privacy.md null"
 	run --separate-stderr sp-scan content services/content
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"t.md:2:7: slug:"*"not a valid slug"* ]] || fail "$stderr"
+	mkfile services/content/legal/t.md $'---\nslug: "nbsp\xc2\xa0inside"\n---\n'
+	run --separate-stderr sp-scan content services/content
+	[ "$status" -eq 65 ]
+	# non-ASCII letters are letters: from the file name and from the frontmatter
+	rm services/content/legal/t.md
+	mkfile services/content/legal/caf$'\xc3\xa9'.md $'---\ntitle: t\n---\n'
+	mkfile services/content/legal/u.md $'---\nslug: "\xe6\x97\xa5\xe6\x9c\xac/stra\xc3\x9fe"\n---\n'
+	run --separate-stderr sp-scan content services/content
+	assert_success
+	run jq -r 'select(.data.source_id == "legal") | .data.slug' <<<"$output"
+	assert_line "caf"$'\xc3\xa9'
+	assert_line $'\xe6\x97\xa5\xe6\x9c\xac/stra\xc3\x9fe'
+	rm services/content/legal/caf$'\xc3\xa9'.md services/content/legal/u.md
 	mkfile services/content/legal/t.md $'---\npublished_at: 2024-02-30\n---\n'
 	run --separate-stderr sp-scan content services/content
 	[ "$status" -eq 65 ]
