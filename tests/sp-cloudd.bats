@@ -29,6 +29,7 @@ clean_log() {
 
 teardown() {
 	local p
+	if [ -f "$BATS_TEST_TMPDIR/nobody-dir" ]; then rm -rf "$(cat "$BATS_TEST_TMPDIR/nobody-dir")"; fi
 	for p in ${EXTRA_PIDS:-}; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
@@ -679,6 +680,24 @@ rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; 
 	grep -q 'unknown table \\"widgets\\"' body || fail "$(cat body)"
 	[ "$(table_md5 other content)" = "$before" ]
 	[ "$(rows other agent_skills)" -eq 2 ]
+}
+
+@test "sp-env up as an unprivileged user: a DIR with a space, and a long one" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as another user"
+	w=$(mktemp -d /tmp/sp-env-nobody.XXXXXX)
+	echo "$w" >"$BATS_TEST_TMPDIR/nobody-dir"
+	# a copy of the tools that nobody may run, wherever the checkout is
+	mkdir "$w/sp" && cp -r "$(dirname "$(command -v sp-cloudd)")" "$w/sp/bin" && cp -r "$REPO/scripts" "$w/sp/"
+	chmod -R a+rX "$w" && chmod 777 "$w"
+	for d in "$w/a b/e" "$w/$(printf 'long%.0s' $(seq 1 20))/e"; do
+		cd "$w" && run runuser -u nobody -- env -i PATH="$w/sp/bin:$w/sp/scripts:/usr/bin:/bin" HOME="$w" \
+			bash -c 'out=$(sp-env up "$1") && eval "$out" && psql -X -At "$DATABASE_URL" -c "select 1" &&
+				sp-download -q manifest --missing-ok >/dev/null && sp-env purge "$1"' _ "$d"
+		assert_success
+		assert_output 1
+	done
+	cd "$BATS_TEST_TMPDIR"
+	rm -rf "${w:?}"
 }
 
 @test "sp-env up: idempotent, a private token file, a tenant that works" {
