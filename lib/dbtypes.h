@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "dbschema.h"
+#include "jsonout.h"
 #include "strbuf.h"
 
 /* Microseconds since 2000-01-01 00:00:00 UTC (PostgreSQL's timestamptz);
@@ -33,15 +34,6 @@ int sp_ts_parse(const char *s, int64_t *out, const char **why);
  * out needs 40 bytes. */
 void sp_ts_format(int64_t us, char *out);
 
-/* Append s[0..n) as a JSON string literal: '"', '\\', and control
- * characters escaped as PostgreSQL's to_json does; other bytes as they are. */
-void sp_json_quote(struct sp_strbuf *b, const char *s, size_t n);
-
-/* Append v as compact JSON. Unlike json_dumps, a real is written in the
- * shortest form that reads back as the same double (0.1, not
- * 0.10000000000000001), so numbers survive any number of round trips.
- * 0, or -1 for a string with an embedded NUL. */
-int sp_json_dump(struct sp_strbuf *b, json_t *v);
 
 /* Append JSON text s[0..n) with the whitespace outside strings removed
  * (PostgreSQL's jsonb output has blanks after ':' and ','). */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbtypes.h"
+#include "jsonout.h"
 #include "err.h"
 #include "ndjson.h"
 #include "strbuf.h"
