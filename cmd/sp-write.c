@@ -34,7 +34,8 @@ struct ctx {
 	struct sp_reader *in;
 	struct sp_sources src;
 	json_t *index;		/* content: "source_id/slug" -> path on disk;
-				 * skills: skill_id -> its directory */
+				 * skills: skill_id -> its file_path */
+	json_t *placed;		/* content: paths written in this run */
 	unsigned long written, same, deleted, kept;
 };
 
@@ -148,10 +149,10 @@ index_skill(json_t *rec, void *arg)
 	struct ctx *x = arg;
 	json_t *d = json_object_get(rec, "data");
 	const char *id = json_string_value(json_object_get(d, "skill_id"));
-	const char *fp = json_string_value(json_object_get(d, "file_path")), *slash;
+	const char *fp = json_string_value(json_object_get(d, "file_path"));
 
-	if (id && fp && (slash = strchr(fp, '/')))
-		json_object_set_new(x->index, id, json_stringn(fp, (size_t)(slash - fp)));
+	if (id && fp && strchr(fp, '/'))
+		json_object_set_new(x->index, id, json_string(fp));
 	json_decref(rec);
 }
 
@@ -172,11 +173,29 @@ page_path_ok(const char *p)
 	    strchr(p, '/');
 }
 
-/* Where a content row lives: its "file_path", else an existing page with
- * its key, the record's own "path", else SOURCE/SLUG.md. *old is set
- * (malloc'd) when an existing page with the key is elsewhere: it moves. */
+/* True when p lies in the directory of the row's source, as far as DIR
+ * knows its sources (a source it does not know yet, say in a new tree,
+ * takes the path as it comes). */
+static int
+in_source(struct ctx *x, json_t *data, const char *p)
+{
+	const char *sid = json_string_value(json_object_get(data, "source_id"));
+	const struct sp_src *src = sid ? sp_content_source(&x->src, sid) : NULL;
+	size_t n;
+
+	if (!src)
+		return 1;
+	n = strlen(src->path);
+	return !strncmp(p, src->path, n) && p[n] == '/';
+}
+
+/* Where a content row lives: its "file_path" (in its source's
+ * directory), else an existing page with its key, the record's own
+ * "path", else SOURCE/SLUG.md. *old is set (malloc'd) when an existing
+ * page with the key is elsewhere: it moves. To remove: only the page that
+ * holds the key, or NULL when there is none. */
 static char *
-content_rel(struct ctx *x, json_t *rec, json_t *data, char **old)
+content_rel(struct ctx *x, json_t *rec, json_t *data, int remove, char **old)
 {
 	const char *p = json_string_value(json_object_get(rec, "path"));
 	const char *fp = json_string_value(json_object_get(data, "file_path"));
@@ -194,23 +213,28 @@ content_rel(struct ctx *x, json_t *rec, json_t *data, char **old)
 	hit = json_object_get(x->index, key);
 	free(key);
 	*old = NULL;
-	if (page_path_ok(fp)) {
-		if (json_is_string(hit) && strcmp(json_string_value(hit), fp))
+	if (remove)
+		return json_is_string(hit) ? sp_strdup(json_string_value(hit)) : NULL;
+	if (page_path_ok(fp) && in_source(x, data, fp)) {
+		/* a page written in this run is not the old copy of this one
+		 * (two pages that swap places) */
+		if (json_is_string(hit) && strcmp(json_string_value(hit), fp) &&
+		    !json_object_get(x->placed, json_string_value(hit)))
 			*old = sp_strdup(json_string_value(hit));
 		return sp_strdup(fp);
 	}
 	if (json_is_string(hit))
 		return sp_strdup(json_string_value(hit));
-	if (page_path_ok(p))
+	if (page_path_ok(p) && in_source(x, data, p))
 		return sp_strdup(p);
 	if (!(p = sp_content_default_rel(&x->src, data, err, sizeof err)))
 		sp_reader_die(x->in, "%s", err);
 	return (char *)p;
 }
 
-/* The directory of the skill on disk, or NULL. */
+/* The file_path of the skill on disk (DIR/config.yaml), or NULL. */
 static const char *
-skill_dir(struct ctx *x, json_t *data)
+skill_on_disk(struct ctx *x, json_t *data)
 {
 	char err[512];
 
@@ -231,18 +255,21 @@ skill_dir(struct ctx *x, json_t *data)
 static int
 skill_moved(struct ctx *x, json_t *data, const struct sp_out *out, int remove)
 {
-	const char *old = skill_dir(x, data), *slash = strchr(out[0].rel, '/');
+	const char *ofp = skill_on_disk(x, data), *slash = strchr(out[0].rel, '/');
 	size_t n = slash ? (size_t)(slash - out[0].rel) : strlen(out[0].rel);
-	char *to, *from, *fp;
+	char *to, *from, *fp, *old;
 	struct stat st;
 
-	if (!old || (strlen(old) == n && !strncmp(old, out[0].rel, n)))
+	if (!ofp || !strcmp(ofp, out[0].rel))
 		return 0;
-	if (remove) {
-		fp = sp_asprintf("%s/%s", old, slash ? slash + 1 : "config.yaml");
-		json_object_set_new(data, "file_path", json_string(fp));
-		free(fp);
+	if (remove) {	/* the files it has on disk, config name and all */
+		json_object_set_new(data, "file_path", json_string(ofp));
 		return 1;
+	}
+	old = strndup(ofp, (size_t)(strchr(ofp, '/') - ofp));
+	if (strlen(old) == n && !strncmp(old, out[0].rel, n)) {
+		free(old);	/* same directory: only the config's name differs */
+		return 0;
 	}
 	to = strndup(out[0].rel, n);
 	from = sp_path_join(x->dir, old);
@@ -260,7 +287,8 @@ skill_moved(struct ctx *x, json_t *data, const struct sp_out *out, int remove)
 		json_object_set_new(rec, "dry_run", json_true());
 	sp_emit(rec);
 	json_object_set_new(x->index, json_string_value(json_object_get(data, "skill_id")),
-	    json_string(to));
+	    json_string(out[0].rel));
+	free(old);
 	free(to);
 	free(from);
 	free(fp);
@@ -287,7 +315,8 @@ apply(struct ctx *x, json_t *rec, int remove)
 		}
 		n = 2;
 	} else {
-		out[0].rel = content_rel(x, rec, data, &moved);
+		if (!(out[0].rel = content_rel(x, rec, data, remove, &moved)))
+			return;	/* nothing on disk to remove */
 		if (!(out[0].bytes = sp_content_render(&x->src, data, &out[0].len, err, sizeof err)))
 			sp_reader_die(x->in, "%s", err);
 	}
@@ -296,6 +325,13 @@ apply(struct ctx *x, json_t *rec, int remove)
 			del(x, out[i].rel);
 		else
 			put(x, out[i].rel, out[i].bytes, out[i].len);
+	}
+	if (!x->skills && !remove) {	/* where the page is now */
+		char *key = sp_asprintf("%s/%s", json_string_value(json_object_get(data, "source_id")),
+		    json_string_value(json_object_get(data, "slug")));
+		json_object_set_new(x->index, key, json_string(out[0].rel));
+		json_object_set_new(x->placed, out[0].rel, json_true());
+		free(key);
 	}
 	if (moved) {	/* the page moved: its old file goes (also on removal) */
 		del(x, moved);
@@ -392,6 +428,7 @@ main(int argc, char **argv)
 	if (!x.skills && access(x.dir, F_OK) == 0 &&
 	    (rc = sp_content_sources(x.dir, &x.src, err, sizeof err)))
 		sp_die(rc, "%s", err);
+	x.placed = json_object();
 	x.in = sp_reader_open(optind + 2 < argc ? argv[optind + 2] : NULL);
 	while ((rec = sp_reader_next(x.in))) {
 		process(&x, rec);
@@ -403,6 +440,7 @@ main(int argc, char **argv)
 		    x.skills ? "skills" : "pages");
 	sp_content_sources_free(&x.src);
 	json_decref(x.index);
+	json_decref(x.placed);
 	sp_finish_stdout();
 	return 0;
 }

@@ -90,7 +90,9 @@ sp_ts_parse(const char *s, int64_t *out, const char **why)
 		return -1;
 	if (neg)
 		y = -y;
-	if ((!neg && y < 1) || y < -4712 || y > 294276 || mo < 1 || mo > 12 || d < 1) {
+	/* PostgreSQL's range: 4714-11-24 BC (astronomical -4713) on */
+	if ((!neg && y < 1) || y < -4713 || (y == -4713 && (mo < 11 || (mo == 11 && d < 24))) ||
+	    y > 294276 || mo < 1 || mo > 12 || d < 1) {
 		*why = "date out of range";
 		return -1;
 	}

@@ -154,10 +154,14 @@ sp_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* Remove name below dfd and everything in it, never leaving the file
+ * system dev (another one mounted inside stays, and the removal fails);
+ * dev 0: the one name is on. */
 static int
-rmat(int dfd, const char *name)
+rmat(int dfd, const char *name, dev_t dev)
 {
 	struct dirent *e;
+	struct stat sb;
 	DIR *d;
 	int fd, r = 0;
 
@@ -165,11 +169,24 @@ rmat(int dfd, const char *name)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return -1;
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode))
+		return -1;
+	if (!dev)
+		dev = sb.st_dev;
+	if (sb.st_dev != dev) {
+		errno = EXDEV;
+		return -1;
+	}
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == EACCES && fchmodat(dfd, name, S_IRWXU, 0) == 0)
 		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &sb) != 0 || sb.st_dev != dev) {
+		close(fd);
+		errno = EXDEV;
+		return -1;
+	}
 	fchmod(fd, S_IRWXU);	/* a read-only directory is emptied all the same */
 	d = fdopendir(fd);
 	if (!d) {
@@ -177,7 +194,7 @@ rmat(int dfd, const char *name)
 		return -1;
 	}
 	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && rmat(fd, e->d_name) != 0)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && rmat(fd, e->d_name, dev) != 0)
 			r = -1;
 	closedir(d);
 	if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
@@ -188,7 +205,7 @@ rmat(int dfd, const char *name)
 int
 sp_rmtree(const char *path)
 {
-	return rmat(AT_FDCWD, path);
+	return rmat(AT_FDCWD, path, 0);
 }
 
 int

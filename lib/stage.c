@@ -285,7 +285,7 @@ dropped(const struct kctx *k, const char *rel)
 static int
 link_refused(int e)
 {
-	return e == EPERM || e == EOPNOTSUPP || e == EMLINK || e == EXDEV;
+	return e == EPERM || e == EOPNOTSUPP || e == EMLINK;
 }
 
 /* Copy the regular file or symlink name (stat sb) from ofd into nfd with
@@ -371,6 +371,13 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 			sp_die_errno(SP_EX_IOERR, "%s/%s", k->dir, rel);
 		if (S_ISDIR(sb.st_mode)) {
 			int sub_all = all, sub_conflict = conflict, cfd, cnfd = -1, made = 0;
+			struct stat pb;
+
+			/* a file system mounted inside DIR cannot move with it: the
+			 * old tree's removal would empty it */
+			if (fstat(ofd, &pb) != 0 || pb.st_dev != sb.st_dev)
+				sp_die(SP_EX_IOERR, "%s/%s: a mount point; DIR must be one file system",
+				    k->dir, rel);
 			char *sub = sp_asprintf("%s/", rel);
 
 			if (!all && sp_manifest_find(k->m, rel))

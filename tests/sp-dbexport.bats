@@ -69,10 +69,11 @@ null
 		('$(uuid 1)', 's', 'far', '12000-01-01T00:00:00Z'),
 		('$(uuid 2)', 's', 'bc', '0044-03-15 12:00:00+00 BC'),
 		('$(uuid 3)', 's', 'y1bc', '0001-12-31 23:59:59.5+00 BC'),
-		('$(uuid 4)', 's', 'max', '294276-12-31 23:59:59+00')"
+		('$(uuid 4)', 's', 'max', '294276-12-31 23:59:59+00'),
+		('$(uuid 6)', 's', 'min', '4714-11-24 00:00:00+00 BC')"
 	sp-dbexport -t content >out.ndjson
 	run jq -r '.data.published_at' out.ndjson
-	assert_output "$(printf '%s\n' 12000-01-01T00:00:00Z -0043-03-15T12:00:00Z -0000-12-31T23:59:59.5Z 294276-12-31T23:59:59Z)"
+	assert_output "$(printf '%s\n' 12000-01-01T00:00:00Z -0043-03-15T12:00:00Z -0000-12-31T23:59:59.5Z 294276-12-31T23:59:59Z -4713-11-24T00:00:00Z)"
 	run sp-dbimport --schema copy out.ndjson
 	assert_success
 	cmp <(db_dump public | cut -f2) <(db_dump copy | cut -f2)

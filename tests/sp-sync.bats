@@ -189,6 +189,12 @@ port: 8080"
 	[ -z "$(ls -A elsewhere)" ]
 	(cd app && sp-sync files push >/dev/null)	# ./services: ./.sp, as before
 	[ "$(ls app/.sp/cache | wc -l)" -ge 1 ]
+	# a ./.sp made here by an earlier version stays in use while the tree
+	# has none beside it
+	sample new/services
+	mkdir -p old/.sp
+	(cd old && SP_SERVICES=$BATS_TEST_TMPDIR/new/services sp-sync files push >/dev/null)
+	[ -d old/.sp/cache ] && [ ! -e new/.sp ]
 }
 
 @test "database push and pull: local -> cloud -> an empty local database, every row identical" {

@@ -330,6 +330,7 @@ pack() {
 }
 
 teardown() {
+	if [ -f "$BATS_TEST_TMPDIR/mounted" ]; then umount "$(cat "$BATS_TEST_TMPDIR/mounted")"; fi
 	if [ -f "$BATS_TEST_TMPDIR/nobody-dir" ]; then rm -rf "$(cat "$BATS_TEST_TMPDIR/nobody-dir")"; fi
 }
 
@@ -366,6 +367,24 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 	run ls -A "$w"
 	refute_output --partial sp-tmp
 	rm -rf "${w:?}"
+}
+
+@test "sp-unpack: a file system mounted inside DIR is refused (74), its files untouched" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to mount"
+	tree t
+	pack t a.tgz
+	mkdir -p d/vol
+	mount -t tmpfs -o mode=1777 none d/vol || skip "cannot mount a tmpfs here"
+	echo "$PWD/d/vol" >"$BATS_TEST_TMPDIR/mounted"	# teardown unmounts it
+	echo precious >d/vol/data.txt
+	run --separate-stderr sp-unpack a.tgz d
+	[ "$status" -eq 74 ]
+	[[ "$stderr" == *"d/vol: a mount point"* ]] || fail "$stderr"
+	[ "$(cat d/vol/data.txt)" = precious ] && [ "$(stat -c %a d/vol)" = 1777 ]
+	[ ! -e d/a.txt ]
+	run ls -A
+	refute_output --partial sp-tmp
+	umount d/vol && rm "$BATS_TEST_TMPDIR/mounted"
 }
 
 @test "sp-unpack: -n verifies, writes nothing, and says what would change" {

@@ -269,3 +269,41 @@ PY
 	sp-write --delete skills s gone >/dev/null
 	[ ! -e s/a/config.yaml ] && [ ! -e s/a/SKILL.md ]
 }
+
+@test "sp-write content: pages that swap places both survive; file_path stays in its source; removal acts on the key's page" {
+	mkdir -p out/blog out/docs
+	printf -- '---\nslug: a\ntitle: A\n---\nA\n' >out/blog/a.md
+	printf -- '---\nslug: b\ntitle: B\n---\nB\n' >out/blog/b.md
+	printf -- '---\nslug: d\ntitle: D\n---\nD\n' >out/docs/d.md
+	sp-scan content out >rows
+	jq -c 'select(.data.source_id == "blog") | .data.file_path |= (if . == "blog/a.md" then "blog/b.md" else "blog/a.md" end)' rows >swapped
+	sp-write content out swapped >/dev/null
+	grep -qx 'title: B' out/blog/a.md && grep -qx 'title: A' out/blog/b.md
+	# a file_path in another source's directory is not used
+	sp-scan content out >rows
+	jq -c 'select(.data.slug == "a") | .data.file_path = "docs/d.md" | .data.title = "A2"' rows >cross
+	sp-write content out cross >/dev/null
+	grep -qx 'title: D' out/docs/d.md && grep -qx 'title: A2' out/blog/b.md
+	# removing a deletes the page that holds a, whatever file_path says
+	jq -c 'select(.data.slug == "a") | {type: "diff", status: "removed", record: (.data.file_path = "blog/a.md")}' rows >gone
+	run sp-write --delete content out gone
+	assert_output '{"type":"file","path":"blog/b.md","action":"deleted"}'
+	[ -f out/blog/a.md ] && [ ! -e out/blog/b.md ]
+	# and a removal whose key has no page deletes nothing
+	run sp-write --delete content out gone
+	assert_output ''
+	[ -f out/blog/a.md ]
+}
+
+@test "sp-write skills: removing a skill found elsewhere removes the files it has there" {
+	mkfile s/renamed/config.yml $'id: a\nname: A\n'
+	mkfile s/renamed/SKILL.md "# A"$'\n'
+	mkfile s/b/config.yaml $'id: b\nname: B\n'
+	mkfile s/b/SKILL.md x
+	sp-scan skills s | jq -c 'select(.data.skill_id == "a") | {type: "diff", status: "removed", record: (.data.file_path = "a/config.yaml")}' >gone
+	sp-write --delete skills s gone >/dev/null
+	[ ! -e s/renamed/config.yml ] && [ ! -e s/renamed/SKILL.md ]
+	run sp-scan skills s
+	assert_success
+	[ "$(jq -r .data.skill_id <<<"$output")" = b ]
+}
