@@ -37,13 +37,13 @@ printable(const char *s, char *out, size_t n)
 	size_t i;
 
 	size_t o = 0;
+	int k;
 
 	for (i = 0; s[i] && o + 1 < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f)
-			out[o++] = '?', i++;	/* a C1 control, U+0080-U+009F */
+		if ((k = sp_ctl_len(s + i)))
+			out[o++] = '?', i += (size_t)k - 1;
 		else
-			out[o++] = c < 0x20 || c == 0x7f ? '?' : s[i];
+			out[o++] = s[i];
 	}
 	out[o] = '\0';
 }

@@ -45,9 +45,7 @@ sp_link_unsafe(const char *path, const char *target)
 	if (strlen(target) >= 4096)
 		return "symlink target too long";
 	for (s = target; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f ||
-		    ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 &&
-		     (unsigned char)s[1] <= 0x9f))
+		if (sp_ctl_len(s))
 			return "control character in symlink target";
 	for (s = path; (s = strchr(s, '/')); s++)
 		depth++;	/* directories between the root and the link */
@@ -254,12 +252,11 @@ sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manif
 	}
 	return 0;
 bad:
-	for (char *c = err; c < err + errlen && *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';	/* names in messages stay on one line */
-		else if ((unsigned char)c[0] == 0xc2 && (unsigned char)c[1] >= 0x80 &&
-		    (unsigned char)c[1] <= 0x9f)
-			c[0] = '?', memmove(c + 1, c + 2, strlen(c + 2) + 1);	/* a C1 control (CSI) too */
+	for (char *c = err; c < err + errlen && *c; c++) {
+		int k = sp_ctl_len(c);	/* names in messages stay on one line, inert */
+		if (k)
+			*c = '?', memmove(c + 1, c + k, strlen(c + k) + 1);
+	}
 	sp_manifest_free(m);
 	return -1;
 }

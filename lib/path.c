@@ -71,11 +71,19 @@ sp_path_unsafe(const char *p, int strict)
 	}
 	if (strict)
 		for (s = p; *s; s++)
-			if ((unsigned char)*s < 0x20 || *s == 0x7f ||
-			    ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 &&
-			     (unsigned char)s[1] <= 0x9f))	/* C1, U+0080-U+009F: CSI is one */
+			if (sp_ctl_len(s))
 				return "control character in name";
 	return NULL;
+}
+
+int
+sp_ctl_len(const char *s)
+{
+	unsigned char c = (unsigned char)s[0];
+
+	if ((c && c < 0x20) || c == 0x7f)
+		return 1;
+	return c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f ? 2 : 0;
 }
 
 char *

@@ -8,6 +8,11 @@
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 int sp_utf8_valid(const char *s, size_t n);
 
+/* The length in bytes of the control character at s: 1 for C0 (0x01-0x1f)
+ * and DEL, 2 for a C1 one in UTF-8 (U+0080-U+009F, CSI among them), else
+ * 0. */
+int sp_ctl_len(const char *s);
+
 /* Why p is not a clean relative tree path, or NULL when it is: it must be
  * non-empty, not absolute, without empty, "." or ".." components and
  * without a trailing "/". With strict, control characters (0x01-0x1f,
