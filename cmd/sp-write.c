@@ -15,6 +15,7 @@
 #include "hash.h"
 #include "ndjson.h"
 #include "path.h"
+#include "place.h"
 #include "skills.h"
 #include "textfile.h"
 
@@ -33,9 +34,7 @@ struct ctx {
 	int skills, dry, del;
 	struct sp_reader *in;
 	struct sp_sources src;
-	json_t *index;		/* content: "source_id/slug" -> path on disk;
-				 * skills: skill_id -> its file_path */
-	json_t *placed;		/* content: paths written in this run */
+	struct sp_place place;	/* where rows go on disk */
 	unsigned long written, same, deleted, kept;
 };
 
@@ -130,124 +129,6 @@ del(struct ctx *x, const char *rel)
 	free(full);
 }
 
-static void
-index_row(json_t *rec, void *arg)
-{
-	struct ctx *x = arg;
-	json_t *d = json_object_get(rec, "data");
-	char *key = sp_asprintf("%s/%s", json_string_value(json_object_get(d, "source_id")),
-	    json_string_value(json_object_get(d, "slug")));
-
-	json_object_set(x->index, key, json_object_get(rec, "path"));
-	free(key);
-	json_decref(rec);
-}
-
-static void
-index_skill(json_t *rec, void *arg)
-{
-	struct ctx *x = arg;
-	json_t *d = json_object_get(rec, "data");
-	const char *id = json_string_value(json_object_get(d, "skill_id"));
-	const char *fp = json_string_value(json_object_get(d, "file_path"));
-
-	if (id && fp && strchr(fp, '/'))
-		json_object_set_new(x->index, id, json_string(fp));
-	json_decref(rec);
-}
-
-static int
-index_bad(int code, const char *msg, void *arg)
-{
-	(void)code, (void)msg, (void)arg;
-	return 0;	/* unreadable pages simply are not found */
-}
-
-/* A usable page path: clean, relative, below a source directory, *.md. */
-static int
-page_path_ok(const char *p)
-{
-	size_t n;
-
-	return p && !sp_path_unsafe(p, 1) && (n = strlen(p)) > 3 && !strcmp(p + n - 3, ".md") &&
-	    strchr(p, '/');
-}
-
-/* True when p lies in the directory of the row's source, as far as DIR
- * knows its sources (a source it does not know yet, say in a new tree,
- * takes the path as it comes). */
-static int
-in_source(struct ctx *x, json_t *data, const char *p)
-{
-	const char *sid = json_string_value(json_object_get(data, "source_id"));
-	const struct sp_src *src = sid ? sp_content_source(&x->src, sid) : NULL;
-	size_t n;
-
-	if (!src)
-		return 1;
-	n = strlen(src->path);
-	return !strncmp(p, src->path, n) && p[n] == '/';
-}
-
-/* Where a content row lives: its "file_path" (in its source's
- * directory), else an existing page with its key, the record's own
- * "path", else SOURCE/SLUG.md. *old is set (malloc'd) when an existing
- * page with the key is elsewhere: it moves. To remove: only the page that
- * holds the key, or NULL when there is none. */
-static char *
-content_rel(struct ctx *x, json_t *rec, json_t *data, int remove, char **old)
-{
-	const char *p = json_string_value(json_object_get(rec, "path"));
-	const char *fp = json_string_value(json_object_get(data, "file_path"));
-	char err[512], *key;
-	json_t *hit;
-
-	if (!x->index) {
-		struct sp_scan_cb cb = {index_row, index_bad, x};
-		x->index = json_object();
-		if (access(x->dir, F_OK) == 0)
-			sp_content_scan(x->dir, &cb, err, sizeof err);
-	}
-	key = sp_asprintf("%s/%s", json_string_value(json_object_get(data, "source_id")),
-	    json_string_value(json_object_get(data, "slug")));
-	hit = json_object_get(x->index, key);
-	free(key);
-	*old = NULL;
-	if (remove)
-		return json_is_string(hit) ? sp_strdup(json_string_value(hit)) : NULL;
-	if (page_path_ok(fp) && in_source(x, data, fp)) {
-		/* a page written in this run is not the old copy of this one
-		 * (two pages that swap places) */
-		if (json_is_string(hit) && strcmp(json_string_value(hit), fp) &&
-		    !json_object_get(x->placed, json_string_value(hit)))
-			*old = sp_strdup(json_string_value(hit));
-		return sp_strdup(fp);
-	}
-	if (json_is_string(hit))
-		return sp_strdup(json_string_value(hit));
-	if (page_path_ok(p) && in_source(x, data, p))
-		return sp_strdup(p);
-	if (!(p = sp_content_default_rel(&x->src, data, err, sizeof err)))
-		sp_reader_die(x->in, "%s", err);
-	return (char *)p;
-}
-
-/* The file_path of the skill on disk (DIR/config.yaml), or NULL. */
-static const char *
-skill_on_disk(struct ctx *x, json_t *data)
-{
-	char err[512];
-
-	if (!x->index) {
-		struct sp_scan_cb cb = {index_skill, index_bad, x};
-		x->index = json_object();
-		if (access(x->dir, F_OK) == 0)
-			sp_skills_scan(x->dir, &cb, err, sizeof err);
-	}
-	return json_string_value(json_object_get(x->index,
-	    json_string_value(json_object_get(data, "skill_id")) ?: ""));
-}
-
 /* The skill of data is on disk in another directory than it is to be
  * written to (out[0].rel): a removal acts on it there; else it moves
  * (renamed as a whole, a directory in the way is an error). Returns 1
@@ -255,7 +136,7 @@ skill_on_disk(struct ctx *x, json_t *data)
 static int
 skill_moved(struct ctx *x, json_t *data, const struct sp_out *out, int remove)
 {
-	const char *ofp = skill_on_disk(x, data), *slash = strchr(out[0].rel, '/');
+	const char *ofp = sp_place_skill(&x->place, data), *slash = strchr(out[0].rel, '/');
 	size_t n = slash ? (size_t)(slash - out[0].rel) : strlen(out[0].rel);
 	char *to, *from, *fp, *old;
 	struct stat st;
@@ -286,8 +167,7 @@ skill_moved(struct ctx *x, json_t *data, const struct sp_out *out, int remove)
 	if (x->dry)
 		json_object_set_new(rec, "dry_run", json_true());
 	sp_emit(rec);
-	json_object_set_new(x->index, json_string_value(json_object_get(data, "skill_id")),
-	    json_string(out[0].rel));
+	sp_place_skill_done(&x->place, data, out[0].rel);
 	free(old);
 	free(to);
 	free(from);
@@ -315,8 +195,12 @@ apply(struct ctx *x, json_t *rec, int remove)
 		}
 		n = 2;
 	} else {
-		if (!(out[0].rel = content_rel(x, rec, data, remove, &moved)))
+		if (!(out[0].rel = sp_place_page(&x->place, rec, data, remove, &moved, err,
+		    sizeof err))) {
+			if (err[0])
+				sp_reader_die(x->in, "%s", err);
 			return;	/* nothing on disk to remove */
+		}
 		if (!(out[0].bytes = sp_content_render(&x->src, data, &out[0].len, err, sizeof err)))
 			sp_reader_die(x->in, "%s", err);
 	}
@@ -326,13 +210,8 @@ apply(struct ctx *x, json_t *rec, int remove)
 		else
 			put(x, out[i].rel, out[i].bytes, out[i].len);
 	}
-	if (!x->skills && !remove) {	/* where the page is now */
-		char *key = sp_asprintf("%s/%s", json_string_value(json_object_get(data, "source_id")),
-		    json_string_value(json_object_get(data, "slug")));
-		json_object_set_new(x->index, key, json_string(out[0].rel));
-		json_object_set_new(x->placed, out[0].rel, json_true());
-		free(key);
-	}
+	if (!x->skills && !remove)
+		sp_place_page_done(&x->place, data, out[0].rel);
 	if (moved) {	/* the page moved: its old file goes (also on removal) */
 		del(x, moved);
 		free(moved);
@@ -428,7 +307,7 @@ main(int argc, char **argv)
 	if (!x.skills && access(x.dir, F_OK) == 0 &&
 	    (rc = sp_content_sources(x.dir, &x.src, err, sizeof err)))
 		sp_die(rc, "%s", err);
-	x.placed = json_object();
+	sp_place_init(&x.place, x.dir, x.skills ? NULL : &x.src);
 	x.in = sp_reader_open(optind + 2 < argc ? argv[optind + 2] : NULL);
 	while ((rec = sp_reader_next(x.in))) {
 		process(&x, rec);
@@ -439,8 +318,7 @@ main(int argc, char **argv)
 		sp_warn("%lu removed %s kept; use --delete to remove them", x.kept,
 		    x.skills ? "skills" : "pages");
 	sp_content_sources_free(&x.src);
-	json_decref(x.index);
-	json_decref(x.placed);
+	sp_place_free(&x.place);
 	sp_finish_stdout();
 	return 0;
 }
