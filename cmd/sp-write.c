@@ -155,9 +155,14 @@ skill_moved(struct ctx *x, json_t *data, const struct sp_out *out, int remove)
 	to = strndup(out[0].rel, n);
 	from = sp_path_join(x->dir, old);
 	fp = sp_path_join(x->dir, to);
-	if (lstat(fp, &st) == 0)
-		sp_reader_die(x->in, "skill \"%s\" is in %s, and %s, where the row puts it, is taken",
+	if (lstat(fp, &st) == 0) {
+		char msg[1024];
+
+		snprintf(msg, sizeof msg, "skill \"%s\" is in %s, and %s, where the row puts it, is taken",
 		    json_string_value(json_object_get(data, "skill_id")), from, fp);
+		free(old), free(to), free(from), free(fp);
+		sp_reader_die(x->in, "%s", msg);
+	}
 	if (!x->dry && rename(from, fp) != 0)
 		sp_die_errno(SP_EX_IOERR, "%s -> %s", from, fp);
 	if (!x->dry)
