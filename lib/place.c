@@ -63,6 +63,21 @@ index_bad(int code, const char *msg, void *arg)
 	return 0;	/* unreadable pages and skills simply are not found */
 }
 
+/* Fill the index on first use: scan dir, row() each record. */
+static void
+scan_once(struct sp_place *pl, int (*scan)(const char *, const struct sp_scan_cb *, char *, size_t),
+    void (*row)(json_t *, void *))
+{
+	struct sp_scan_cb cb = {row, index_bad, pl};
+	char e[512];
+
+	if (pl->index)
+		return;
+	pl->index = json_object();
+	if (access(pl->dir, F_OK) == 0)
+		scan(pl->dir, &cb, e, sizeof e);
+}
+
 /* A usable page path: clean, relative, below a source directory, *.md. */
 static int
 page_path_ok(const char *p)
@@ -100,13 +115,7 @@ sp_place_page(struct sp_place *pl, json_t *rec, json_t *data, int remove, char *
 
 	*old = NULL;
 	err[0] = '\0';
-	if (!pl->index) {
-		struct sp_scan_cb cb = {index_page, index_bad, pl};
-		char e[512];
-		pl->index = json_object();
-		if (access(pl->dir, F_OK) == 0)
-			sp_content_scan(pl->dir, &cb, e, sizeof e);
-	}
+	scan_once(pl, sp_content_scan, index_page);
 	key = page_key(data);
 	hit = json_object_get(pl->index, key);
 	free(key);
@@ -139,13 +148,7 @@ sp_place_page_done(struct sp_place *pl, json_t *data, const char *rel)
 const char *
 sp_place_skill(struct sp_place *pl, json_t *data)
 {
-	if (!pl->index) {
-		struct sp_scan_cb cb = {index_skill, index_bad, pl};
-		char e[512];
-		pl->index = json_object();
-		if (access(pl->dir, F_OK) == 0)
-			sp_skills_scan(pl->dir, &cb, e, sizeof e);
-	}
+	scan_once(pl, sp_skills_scan, index_skill);
 	return json_string_value(json_object_get(pl->index,
 	    json_string_value(json_object_get(data, "skill_id")) ?: ""));
 }
