@@ -43,6 +43,10 @@ expected() {
 	assert_output '{"type":"comment","a":0.1,"b":0.7,"c":1500.0,"d":1e+300,"e":-2.5e-07,"f":100,"g":9007199254740993,"h":19.9}'
 	# the same values as python reads them
 	python3 -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); assert a == b, (a, b)' "$in" "$output"
+	# an integer beyond 64 bits is refused, naming the line (README, Known limits)
+	run --separate-stderr sp-manifest <<<$'{"type":"x"}\n{"type":"x","n":9223372036854775808}'
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"<stdin>:2:"* ]] || fail "$stderr"
 }
 
 @test "sp-manifest: -j 1 and -j 8 give identical output" {

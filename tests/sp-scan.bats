@@ -121,6 +121,11 @@ legal privacy legal/privacy.md null"
 	run --separate-stderr sp-scan content services/content
 	[ "$status" -eq 65 ]
 	assert_equal "$stderr" "sp-scan: services/content/legal/t.md:3:7: tags: expected a list"
+	# keywords is a text column: a list is refused, not flattened (README, Known limits)
+	mkfile services/content/legal/t.md $'---\nkeywords: [a, b]\n---\n'
+	run --separate-stderr sp-scan content services/content
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"t.md:2:"*"keywords"* ]] || fail "$stderr"
 	mkfile services/content/legal/t.md $'---\nslug: "no spaces allowed"\n---\n'
 	run --separate-stderr sp-scan content services/content
 	[ "$status" -eq 65 ]
