@@ -10,12 +10,19 @@ DESTDIR ?=
 CC ?= cc
 CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
-PKGS = jansson libcurl libpq yaml-0.1 libarchive openssl libmicrohttpd zlib
+PKGS = jansson libcurl libpq yaml-0.1 libarchive openssl zlib
+CLOUD_PKGS = libmicrohttpd	# the server's own dependency, no tool's
 
-# OUT lets `make asan` build a second, instrumented tree beside the normal one.
+# Binaries go to $(OUT)/bin; objects, .d files and archives to $(OBJ), out
+# of the source folders. `make asan` and `make fuzz` build instrumented
+# trees beside the normal one (OUT=build/asan, OBJ=build/asan/obj).
 OUT ?= .
+OBJ ?= $(if $(filter .,$(OUT)),build/obj,$(OUT)/obj)
 
-override CPPFLAGS += -D_GNU_SOURCE -DSP_VERSION='"$(VERSION)"' -Ilib \
+# Two archives: lib/ (one folder per concern, see lib/LAYERS) is libsp.a
+# for every tool; cloud/ is libspcloud.a, the server, which only sp-cloudd
+# links. Headers are included by concern: "core/err.h", "cloud/call.h".
+override CPPFLAGS += -D_GNU_SOURCE -DSP_VERSION='"$(VERSION)"' -Ilib -I. \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))
 override CFLAGS += -std=gnu11 -Wall -Wextra -pthread -MMD -MP
 LDLIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread -lm
@@ -27,32 +34,50 @@ MAN1 = $(wildcard man/man1/*.1)
 MAN7 = $(wildcard man/man7/*.7)
 MAN8 = $(wildcard man/man8/*.8)
 
-LIBSRC = $(sort $(wildcard lib/*.c))
-LIBOBJ = $(LIBSRC:%.c=$(OUT)/%.o)
+CONCERNS = core rec archive db pg local diff client deploy mcp
+LIBSRC = $(sort $(foreach c,$(CONCERNS),$(wildcard lib/$(c)/*.c)))
+LIBOBJ = $(LIBSRC:%.c=$(OBJ)/%.o)
+CLOUDSRC = $(sort $(wildcard cloud/*.c))
+CLOUDOBJ = $(CLOUDSRC:%.c=$(OBJ)/%.o)
+LIBSP = $(OBJ)/lib/libsp.a
+LIBSPCLOUD = $(OBJ)/cloud/libspcloud.a
 BINS = $(TOOLS:%=$(OUT)/bin/%)
 
 all: $(BINS)
 
-$(OUT)/lib/libsp.a: $(LIBOBJ)
+$(LIBSP): $(LIBOBJ)
 	$(AR) rcs $@ $^
 
-$(OUT)/%.o: %.c
+$(LIBSPCLOUD): $(CLOUDOBJ)
+	$(AR) rcs $@ $^
+
+$(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# lib/dbschema.c embeds lib/schema.sql with .incbin
-$(OUT)/lib/dbschema.o: lib/schema.sql
+$(CLOUDOBJ) $(OBJ)/cmd/sp-cloudd.o: override CPPFLAGS += $(shell $(PKG_CONFIG) --cflags $(CLOUD_PKGS))
 
-$(OUT)/bin/sp-%: $(OUT)/cmd/sp-%.o $(OUT)/lib/libsp.a
+# lib/pg/init.c embeds lib/pg/schema.sql with .incbin
+$(OBJ)/lib/pg/init.o: lib/pg/schema.sql
+
+$(OUT)/bin/sp-%: $(OBJ)/cmd/sp-%.o $(LIBSP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(OUT)/bin/sp-cloudd: $(OBJ)/cmd/sp-cloudd.o $(LIBSPCLOUD) $(LIBSP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell $(PKG_CONFIG) --libs $(CLOUD_PKGS))
+
 # keep the tools' objects (intermediate in the pattern chain); lib objects are
-# explicit prerequisites of libsp.a, so a new lib/*.c is always compiled
-.SECONDARY: $(TOOLS:%=$(OUT)/cmd/%.o)
+# explicit prerequisites of the archives, so a new .c is always compiled
+.SECONDARY: $(TOOLS:%=$(OBJ)/cmd/%.o)
 
 deps:
 	scripts/install-deps
+
+# The layering of lib/LAYERS, checked on the objects (nm).
+check-layers: all
+	tests/layers $(OBJ) lib/LAYERS
 
 # The README's test command: dependencies, build, then every test.
 check: deps
@@ -81,11 +106,11 @@ fuzz: all $(FUZZ_BINS)
 	tests/fuzz/run $(FUZZ_TIME) $(FUZZ_BINS)
 
 fuzz-lib:
-	$(MAKE) OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' build/fuzz/lib/libsp.a
+	$(MAKE) OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' build/fuzz/obj/lib/libsp.a
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c fuzz-lib
 	clang $(CPPFLAGS) -std=gnu11 $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		build/fuzz/lib/libsp.a $(LDLIBS)
+		build/fuzz/obj/lib/libsp.a $(LDLIBS)
 
 demo: deps
 	$(MAKE) all
@@ -107,8 +132,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
-	rm -rf bin build lib/*.o lib/*.d lib/libsp.a cmd/*.o cmd/*.d
+	rm -rf bin build
 
-.PHONY: all deps check asan bench fuzz fuzz-lib demo install uninstall clean
+.PHONY: all deps check check-layers asan bench fuzz fuzz-lib demo install uninstall clean
 
--include $(LIBOBJ:.o=.d) $(TOOLS:%=$(OUT)/cmd/%.d)
+-include $(LIBOBJ:.o=.d) $(CLOUDOBJ:.o=.d) $(TOOLS:%=$(OBJ)/cmd/%.d)

@@ -1,4 +1,4 @@
-/* sp-cloudd - the cloud side of sp: the API of SPEC section 5 over
+/* sp-cloudd - the cloud side of sp: the API of sp-cloudd(8) over
  * PostgreSQL, and the administration of its tenants and tokens. */
 #include <getopt.h>
 #include <signal.h>
@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cloud.h"
-#include "cloud_admin.h"
-#include "err.h"
-#include "ndjson.h"
+#include "cloud/admin.h"
+#include "cloud/cloud.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "rec/ndjson.h"
 
 static const char usage[] =
     "usage: sp-cloudd [-q] [-l ADDR:PORT] [-d CONNINFO] [--deploy-hook PROGRAM] [OPTION]...\n"

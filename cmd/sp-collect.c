@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "err.h"
-#include "glob.h"
-#include "ndjson.h"
-#include "path.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/glob.h"
+#include "core/path.h"
+#include "rec/ndjson.h"
 
 static const char usage[] =
     "usage: sp-collect [--include GLOB]... [--exclude GLOB]... [--no-default-excludes] [DIR]\n"

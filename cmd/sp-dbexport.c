@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "dbdoc.h"
-#include "dbexport.h"
-#include "err.h"
-#include "ndjson.h"
-#include "pg.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "db/doc.h"
+#include "pg/export.h"
+#include "pg/pg.h"
+#include "rec/ndjson.h"
 
 static const char usage[] =
     "usage: sp-dbexport [-D] [-t TABLE]... [--where CONDITION] [--schema NAME]\n"

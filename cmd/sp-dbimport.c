@@ -5,16 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "dbdoc.h"
-#include "dbimport.h"
-#include "dbschema.h"
-#include "err.h"
-#include "ndjson.h"
-#include "pmap.h"
-#include "dbread.h"
-#include "pg.h"
-#include "result.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/pmap.h"
+#include "db/doc.h"
+#include "db/tables.h"
+#include "pg/import.h"
+#include "pg/init.h"
+#include "pg/pg.h"
+#include "pg/read.h"
+#include "rec/ndjson.h"
+#include "rec/result.h"
 
 static const char usage[] =
     "usage: sp-dbimport [-n] [--delete] [-D] [--schema NAME] [--operation NAME] [FILE]\n"

@@ -7,15 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "deploy.h"
-#include "err.h"
-#include "http.h"
-#include "transfer.h"
-#include "ndjson.h"
-#include "proc.h"
-#include "result.h"
-#include "words.h"
+#include "client/http.h"
+#include "client/transfer.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/proc.h"
+#include "core/words.h"
+#include "deploy/deploy.h"
+#include "deploy/request.h"
+#include "rec/ndjson.h"
+#include "rec/result.h"
 
 static const char usage[] =
     "usage: sp-deploy [-n] [--allow-dirty] [--skip-build] [-b COMMAND]... [--image NAME]\n"
@@ -116,7 +117,7 @@ deploy_request(struct sp_http *h, const struct sp_deploy_cfg *c, json_t *details
 {
 	char *image = c->registry ? sp_asprintf("%s/%s", c->registry, c->image) : sp_strdup(c->image);
 	json_t *answer = NULL;
-	int rc = sp_transfer_deploy(h, image, c->tag, &answer, err, errlen);
+	int rc = sp_deploy_request(h, image, c->tag, &answer, err, errlen);
 
 	if (rc == 0)
 		json_object_set_new(details, "deployment", answer);

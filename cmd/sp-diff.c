@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
-#include "ndjson.h"
-#include "pmap.h"
-#include "reckey.h"
-#include "recjoin.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/pmap.h"
+#include "diff/recjoin.h"
+#include "diff/reckey.h"
+#include "rec/ndjson.h"
 
 static const char usage[] =
     "usage: sp-diff [-a] [--emit left|right] [--filter GLOB]... [-j N] LEFT RIGHT\n"

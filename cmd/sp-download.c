@@ -7,15 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "http.h"
-#include "ndjson.h"
-#include "path.h"
-#include "result.h"
-#include "transfer.h"
+#include "client/http.h"
+#include "client/transfer.h"
+#include "core/atomic.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/hash.h"
+#include "core/path.h"
+#include "rec/ndjson.h"
+#include "rec/result.h"
 
 static const char usage[] =
     "usage: sp-download [OPTION]... files [-o FILE] [--if-none-match SHA256]\n"

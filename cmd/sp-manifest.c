@@ -9,14 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "ndjson.h"
-#include "path.h"
-#include "pmap.h"
-#include "statcache.h"
+#include "archive/statcache.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/hash.h"
+#include "core/path.h"
+#include "core/pmap.h"
+#include "rec/ndjson.h"
 
 static const char usage[] =
     "usage: sp-manifest [-C DIR] [-j N] [--cache FILE] [FILE]\n"

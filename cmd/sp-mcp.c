@@ -1,13 +1,13 @@
-/* sp-mcp - an MCP server over stdio offering the sync tool (SPEC section 7). */
+/* sp-mcp - an MCP server over stdio offering the sync tool (sp-mcp(1)). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "err.h"
-#include "mcpserver.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "mcp/server.h"
 
 static const char usage[] =
     "usage: sp-mcp [-v] [--sync COMMAND]\n"

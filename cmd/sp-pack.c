@@ -10,14 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive.h"
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
-#include "manifest.h"
-#include "ndjson.h"
-#include "path.h"
-#include "pmap.h"
+#include "archive/manifest.h"
+#include "archive/sparchive.h"
+#include "core/atomic.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/path.h"
+#include "core/pmap.h"
+#include "core/tstamp.h"
+#include "rec/ndjson.h"
 
 static const char usage[] =
     "usage: sp-pack -o FILE [-C DIR] [-l LEVEL] [-j N] [RECORDS]\n"

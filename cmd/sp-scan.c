@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "content.h"
-#include "err.h"
-#include "glob.h"
-#include "ndjson.h"
-#include "result.h"
-#include "skills.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/glob.h"
+#include "local/content.h"
+#include "local/skills.h"
+#include "rec/ndjson.h"
+#include "rec/result.h"
 
 static const char usage[] =
     "usage: sp-scan [-k] [--filter GLOB]... skills|content DIR\n"

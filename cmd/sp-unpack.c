@@ -8,13 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive.h"
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
-#include "ndjson.h"
-#include "path.h"
-#include "stage.h"
+#include "archive/sparchive.h"
+#include "archive/stage.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/path.h"
+#include "rec/ndjson.h"
 
 static const char usage[] =
     "usage: sp-unpack [-n] [--delete] [--remove LIST] [--max-size SIZE] [--sync]\n"

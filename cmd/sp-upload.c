@@ -9,14 +9,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "err.h"
-#include "hash.h"
-#include "http.h"
-#include "ndjson.h"
-#include "path.h"
-#include "result.h"
-#include "transfer.h"
+#include "client/http.h"
+#include "client/transfer.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/path.h"
+#include "deploy/request.h"
+#include "rec/ndjson.h"
+#include "rec/result.h"
 
 static const char usage[] =
     "usage: sp-upload [OPTION]... files [ARCHIVE]\n"
@@ -159,7 +160,7 @@ deploy(struct sp_http *h, const char *image, const char *tag)
 	char err[1024];
 	int code;
 
-	code = sp_transfer_deploy(h, image, tag, &answer, err, sizeof err);
+	code = sp_deploy_request(h, image, tag, &answer, err, sizeof err);
 	if (code)
 		fail(code, err);
 	r = sp_result_new(operation);

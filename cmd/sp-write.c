@@ -8,16 +8,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "content.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "ndjson.h"
-#include "path.h"
-#include "place.h"
-#include "skills.h"
-#include "textfile.h"
+#include "core/atomic.h"
+#include "core/cli.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/hash.h"
+#include "core/path.h"
+#include "core/textfile.h"
+#include "local/content.h"
+#include "local/place.h"
+#include "local/skills.h"
+#include "rec/ndjson.h"
 
 static const char usage[] =
     "usage: sp-write [-n] [--delete] skills|content DIR [FILE]\n"

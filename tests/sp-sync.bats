@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# sp-sync: every workflow of SPEC §4, both directions, against a real
+# sp-sync: every workflow of sp-sync(1), both directions, against a real
 # PostgreSQL and a real sp-cloudd; dry runs, filters, --delete, failures.
 
 load helper

@@ -13,8 +13,8 @@
 
 #include <zlib.h>
 
-#include "archive.h"
-#include "manifest.h"
+#include "archive/manifest.h"
+#include "archive/sparchive.h"
 
 static int memfd = -1;
 

@@ -15,9 +15,9 @@
 
 #include <jansson.h>
 
-#include "content.h"
-#include "frontmatter.h"
-#include "yamlval.h"
+#include "local/content.h"
+#include "local/frontmatter.h"
+#include "local/yamlval.h"
 
 static void
 check_yaml(json_t *v)

@@ -1,0 +1,164 @@
+/* dbapi.c - the database endpoints of sp-cloudd: import a
+ * DatabaseExport document into the tenant's schema and export it back,
+ * with the db library's code (sp_db_import validates every row before it
+ * touches the database, then applies them in one transaction). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cloud/call.h"
+#include "cloud/endpoints.h"
+#include "cloud/pool.h"
+#include "cloud/store.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "db/doc.h"
+#include "db/tables.h"
+#include "pg/export.h"
+#include "pg/import.h"
+#include "pg/init.h"
+
+/* Reply to a failed db library call by its exit status. */
+static void
+reply_status(struct cloud_call *k, int rc, const char *what, const char *err)
+{
+	switch (rc) {
+	case SP_EX_DATAERR:
+		cloud_reply_error(k, 400, "%s: %s", what, err);
+		break;
+	case SP_EX_UNAVAILABLE:
+	case SP_EX_TEMPFAIL:
+		k->retry_after = 1;
+		cloud_reply_error(k, 503, "%s: %s", what, err);
+		break;
+	default:
+		if (!k->srv->cfg.quiet)
+			sp_warn("tenant %s: %s: %s", k->tenant, what, err);
+		cloud_reply_error(k, 500, "%s: %s", what, err);
+	}
+}
+
+/* The tenant's row schema, or NULL after replying. */
+static PGconn *
+tenant_conn(struct cloud_call *k, char *schema)
+{
+	char err[512];
+	PGconn *c = cloud_conn(k);
+	int rc;
+
+	if (!c)
+		return NULL;
+	rc = cs_tenant_get(c, k->tenant, schema, err, sizeof err);
+	if (rc != CS_OK) {
+		cloud_reply_store(k, c, rc, err);
+		cloud_conn_done(k, c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+cloud_db_import(struct cloud_call *k)
+{
+	char schema[CS_SCHEMA_MAX], err[1024];
+	struct sp_dbimport_opts o;
+	struct sp_docr *r;
+	json_t *counts = NULL;
+	PGconn *c;
+	FILE *fp;
+	int fd, rc;
+
+	if ((fd = dup(k->body_fd)) < 0 || !(fp = fdopen(fd, "r"))) {
+		if (fd >= 0)
+			close(fd);
+		cloud_reply_error(k, 500, "reading the body: %s", strerror(errno));
+		return;
+	}
+	if (!(r = sp_docr_new(sp_docr_read_file, fp))) {
+		fclose(fp);
+		cloud_reply_error(k, 500, "out of memory");
+		return;
+	}
+	if ((c = tenant_conn(k, schema))) {
+		memset(&o, 0, sizeof o);
+		o.schema = schema;
+		o.next = sp_docr_next_item;
+		o.arg = r;
+		o.where = sp_docr_where;
+		rc = sp_db_import(c, &o, &counts, err, sizeof err);
+		if (rc)
+			reply_status(k, rc, "import", err);
+		else
+			cloud_reply_json(k, 200, counts);
+		cloud_conn_done(k, c);
+	}
+	sp_docr_free(r);
+	fclose(fp);
+}
+
+static int
+to_fd(void *arg, const char *buf, size_t n)
+{
+	return sp_write_all(*(int *)arg, buf, n);
+}
+
+static int
+add_row(void *arg, const char *table, const char *json, size_t len, char *err, size_t errlen)
+{
+	return sp_docw_row_json(arg, table, json, len, err, errlen);
+}
+
+void
+cloud_db_export(struct cloud_call *k)
+{
+	char schema[CS_SCHEMA_MAX], err[1024], *tmp;
+	struct sp_dbexport_opts o;
+	struct sp_docw *w;
+	struct stat st;
+	PGconn *c;
+	int fd, rc;
+
+	if (!(c = tenant_conn(k, schema)))
+		return;
+	/* the document goes to an unlinked spool file, then out by sendfile */
+	tmp = sp_asprintf("%s/.sp-tmp.export.XXXXXX", k->srv->spool);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	if (fd < 0) {
+		cloud_conn_done(k, c);
+		cloud_reply_error(k, 500, "spool: %s", strerror(errno));
+		return;
+	}
+	if (!(w = sp_docw_new(to_fd, &fd))) {
+		close(fd);
+		cloud_conn_done(k, c);
+		cloud_reply_error(k, 500, "out of memory");
+		return;
+	}
+	memset(&o, 0, sizeof o);
+	o.schema = schema;
+	rc = sp_db_export(c, &o, add_row, w, err, sizeof err);
+	cloud_conn_done(k, c);
+	if (!rc)
+		rc = sp_docw_finish(w, NULL, err, sizeof err);
+	sp_docw_free(w);
+	if (!rc && (fstat(fd, &st) != 0 || lseek(fd, 0, SEEK_SET) != 0)) {
+		snprintf(err, sizeof err, "spool: %s", strerror(errno));
+		rc = SP_EX_IOERR;
+	}
+	if (rc) {
+		close(fd);
+		reply_status(k, rc, "export", err);
+		return;
+	}
+	k->status = 200;
+	k->fd = fd;
+	k->fdsize = st.st_size;
+	k->ctype = "application/json";
+}

@@ -1,0 +1,228 @@
+/* files.c - the files endpoints of sp-cloudd: push (verify, then
+ * store as the next generation), pull (ETag = manifest sha256, served from
+ * the archive cache), manifest. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive_entry.h>
+
+#include "archive/sparchive.h"
+
+#include "cloud/cache.h"
+#include "cloud/call.h"
+#include "cloud/endpoints.h"
+#include "cloud/pool.h"
+#include "cloud/store.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+
+#define MANIFEST_NAME SP_MANIFEST_NAME
+#define MANIFEST_MAX SP_MANIFEST_MAX
+
+void
+cloud_files_push(struct cloud_call *k)
+{
+	struct cs_archive a;
+	json_t *manifest = NULL, *files;
+	char err[1024];
+	PGconn *c;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	if (!k->body_size) {
+		cloud_reply_error(k, 400, "empty body: expected a tar.gz archive");
+		return;
+	}
+	/* one pass: verification hands back the manifest's exact bytes */
+	rc = sp_archive_verify_fd_text(k->body_fd, k->srv->cfg.max_tree, &manifest, &a.manifest,
+	    &a.manifest_len, err, sizeof err);
+	if (rc == SP_EX_IOERR) {
+		cloud_reply_error(k, 500, "reading the upload: %s", err);
+		return;
+	}
+	if (rc != 0) {
+		cloud_reply_error(k, 400, "invalid archive: %s", err);
+		return;
+	}
+	files = json_object_get(manifest, "files");
+	a.files = json_is_array(files) ? (int)json_array_size(files) : 0;
+	/* ETag: the SHA-256 of the manifest's bytes, what sp-pack reports as
+	 * manifest_sha256 and sha256sum computes of .sp-manifest.json */
+	sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
+	json_decref(manifest);
+	a.size = k->body_size;
+	memcpy(a.sha256, k->body_sha256, SP_HEXLEN);
+	if (!(c = cloud_conn(k))) {
+		cs_archive_clear(&a);
+		return;
+	}
+	rc = cs_archive_store(c, k->tenant, k->body_fd, &a, k->srv->cfg.keep, err, sizeof err);
+	if (rc != CS_OK) {
+		cloud_reply_store(k, c, rc, err);
+	} else {
+		cloud_reply_json(k, 200, json_pack("{sisssIsssssI}", "files_uploaded", a.files,
+		    "manifest_sha256", a.manifest_sha256, "generation", (json_int_t)a.generation,
+		    "uploaded_at", a.uploaded_at, "sha256", a.sha256, "size", (json_int_t)a.size));
+		cloud_mcache_put(k->srv->mcache, a.sha256, a.manifest, a.manifest_len);
+		/* the spooled body is the archive: it seeds the cache */
+		cloud_cache_put(k->srv, k->body_path, a.sha256);
+		k->body_path = NULL;
+	}
+	cloud_conn_done(k, c);
+	cs_archive_clear(&a);
+}
+
+struct sink {
+	int fd;
+	sp_sha256 h;
+};
+
+static int
+to_file(void *arg, const void *p, size_t n)
+{
+	struct sink *s = arg;
+
+	sp_sha256_update(&s->h, p, n);
+	return sp_write_all(s->fd, p, n);
+}
+
+/* Copy archive a from the database into the cache and open it; -1 with
+ * err set when that fails or the archive changed on the way. */
+static int
+materialise(struct cloud_call *k, PGconn *c, const struct cs_archive *a, char *err, size_t errlen)
+{
+	struct sink s;
+	char *tmp, hex[SP_HEXLEN];
+	long long n;
+
+	s.fd = cloud_cache_tmp(k->srv, &tmp);
+	if (s.fd < 0) {
+		snprintf(err, errlen, "archive cache: %s", strerror(errno));
+		return -1;
+	}
+	sp_sha256_init(&s.h);
+	n = cs_archive_fetch(c, a->id, to_file, &s, err, errlen);
+	sp_sha256_final(&s.h, hex);
+	if (close(s.fd) != 0 && n >= 0) {
+		snprintf(err, errlen, "archive cache: %s", strerror(errno));
+		n = -1;
+	}
+	if (n >= 0 && (n != a->size || strcmp(hex, a->sha256))) {
+		snprintf(err, errlen, "archive %lld changed while being read", a->id);
+		n = -1;
+	}
+	if (n < 0) {
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	cloud_cache_put(k->srv, tmp, a->sha256);
+	return cloud_cache_open(k->srv, a->sha256, a->size);
+}
+
+/* The tenant's current archive (no manifest) into a: what came with the
+ * token when first is set and it came, else from the database (opening
+ * *c on demand). CS_* as cs_archive_current; replies on failure. */
+static int
+current(struct cloud_call *k, PGconn **c, int first, struct cs_archive *a)
+{
+	char err[1024];
+	int rc;
+
+	if (first && k->current) {
+		if (k->has_current) {
+			*a = *k->current;
+			return CS_OK;
+		}
+		cloud_reply_error(k, 404, "nothing pushed yet");
+		return CS_NOTFOUND;
+	}
+	if (!*c && !(*c = cloud_conn(k)))
+		return CS_ERR;
+	rc = cs_archive_current(*c, k->tenant, 0, a, err, sizeof err);
+	if (rc != CS_OK)
+		cloud_reply_store(k, *c, rc, err);
+	return rc;
+}
+
+void
+cloud_files_pull(struct cloud_call *k)
+{
+	struct cs_archive a;
+	char err[1024] = "";
+	PGconn *c = NULL;
+	int fd = -1, tries;
+
+	for (tries = 0; tries < 3 && fd < 0; tries++) {
+		if (current(k, &c, tries == 0, &a) != CS_OK)
+			goto out;
+		memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
+		snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
+		if (cloud_etag_match(k->if_none_match, k->etag)) {
+			k->status = 304;
+			goto out;
+		}
+		fd = cloud_cache_open(k->srv, a.sha256, a.size);
+		if (fd >= 0)
+			break;
+		if (!c && !(c = cloud_conn(k)))
+			goto out;
+		fd = materialise(k, c, &a, err, sizeof err);
+		if (fd < 0 && cloud_pg_lost(c))
+			break;
+	}
+	if (fd < 0) {
+		cloud_reply_store(k, c, CS_ERR, err);
+	} else {
+		k->status = 200;
+		k->fd = fd;
+		k->fdsize = a.size;
+		k->ctype = "application/gzip";
+	}
+out:
+	if (c)
+		cloud_conn_done(k, c);
+}
+
+void
+cloud_files_manifest(struct cloud_call *k)
+{
+	struct cs_archive a;
+	char err[1024];
+	PGconn *c = NULL;
+	int rc;
+
+	memset(&a, 0, sizeof a);
+	if (current(k, &c, 1, &a) != CS_OK)
+		goto out;
+	memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
+	snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
+	if (cloud_etag_match(k->if_none_match, k->etag)) {
+		k->status = 304;
+		goto out;
+	}
+	if (cloud_mcache_get(k->srv->mcache, a.sha256, &a.manifest, &a.manifest_len) != 0) {
+		if (!c && !(c = cloud_conn(k)))
+			goto out;
+		rc = cs_archive_current(c, k->tenant, 1, &a, err, sizeof err);
+		if (rc != CS_OK) {
+			cloud_reply_store(k, c, rc, err);
+			goto out;
+		}
+		cloud_mcache_put(k->srv->mcache, a.sha256, a.manifest, a.manifest_len);
+		memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
+		snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
+	}
+	k->status = 200;
+	k->buf = a.manifest;
+	k->buflen = a.manifest_len;
+	k->ctype = "application/json";
+	a.manifest = NULL;
+out:
+	if (c)
+		cloud_conn_done(k, c);
+	cs_archive_clear(&a);
+}

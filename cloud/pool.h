@@ -1,0 +1,52 @@
+/* pool.h - libpq helpers for sp-cloudd: connect, run, and a small
+ * connection pool shared by the server's threads. Nothing here exits. */
+#ifndef SP_CLOUD_PG_H
+#define SP_CLOUD_PG_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+/* Open a connection to conninfo (a libpq keyword string or URI) with
+ * application_name sp-cloudd. Returns it, or NULL with a message in err
+ * (an empty conninfo says that DATABASE_URL or -d is missing). */
+PGconn *cloud_pg_connect(const char *conninfo, char *err, size_t errlen);
+
+/* Run sql with n text parameters and return the result when its status is
+ * PGRES_COMMAND_OK or PGRES_TUPLES_OK; otherwise clear it, put the server's
+ * message in err and return NULL. */
+PGresult *cloud_pg_run(PGconn *c, char *err, size_t errlen, const char *sql,
+    int n, const char *const *params);
+
+/* As cloud_pg_run for a prepared statement name. */
+PGresult *cloud_pg_prepared(PGconn *c, char *err, size_t errlen, const char *stmt,
+    int n, const char *const *params);
+
+/* Run sql (no parameters) and drop the result: 0, or -1 with err set. */
+int cloud_pg_cmd(PGconn *c, char *err, size_t errlen, const char *sql);
+
+/* True when the connection is gone (the caller should answer 503). */
+int cloud_pg_lost(PGconn *c);
+
+/* Copy the server's message of a failed call into err, one line. */
+void cloud_pg_error(PGconn *c, const PGresult *r, char *err, size_t errlen);
+
+struct cloud_pool;
+
+/* A pool of at most size connections to conninfo, opened on demand; each
+ * new connection is passed to setup (prepare statements) before use. */
+struct cloud_pool *cloud_pool_new(const char *conninfo, int size,
+    int (*setup)(PGconn *c, char *err, size_t errlen));
+
+/* Take a connection, waiting while all are busy (waiters are served in
+ * the order they came). NULL with err set when a new connection cannot be
+ * opened. */
+PGconn *cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen);
+
+/* Give a connection back: a broken one is closed (reopened on demand), an
+ * open transaction is rolled back. */
+void cloud_pool_put(struct cloud_pool *p, PGconn *c);
+
+/* Close every connection and free the pool (no connection may be out). */
+void cloud_pool_free(struct cloud_pool *p);
+
+#endif

@@ -1,0 +1,24 @@
+/* server.h - inside sp-cloudd: the running server, as endpoints and the
+ * HTTP layer see it. */
+#ifndef SP_CLOUD_SERVER_H
+#define SP_CLOUD_SERVER_H
+
+#include <pthread.h>
+
+#include "cloud/cloud.h"
+
+struct cloud_mcache;
+
+struct cloud_server {
+	struct cloud_config cfg;
+	struct MHD_Daemon *daemon;
+	struct cloud_pool *pool;
+	char *work;		/* work directory */
+	char *spool, *cache;	/* its subdirectories */
+	int own_work;		/* created by us: removed at stop */
+	char url[128];
+	pthread_mutex_t cache_mu;
+	struct cloud_mcache *mcache;	/* manifests by archive sha256, in memory */
+};
+
+#endif

@@ -1,0 +1,252 @@
+/* manifest.c - the .sp-manifest.json entry of an sp archive. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "archive/manifest.h"
+#include "core/err.h"
+#include "core/path.h"
+
+void
+sp_mchecksum_init(sp_sha256 *h)
+{
+	sp_sha256_init(h);
+}
+
+void
+sp_mchecksum_add(sp_sha256 *h, const char *path, long long size, unsigned mode,
+    const char *sha256, const char *link)
+{
+	char num[64];
+	int n;
+
+	sp_sha256_update(h, path, strlen(path));
+	n = snprintf(num, sizeof num, "\t%lld\t%04o\t", size, mode);
+	sp_sha256_update(h, num, (size_t)n);
+	sp_sha256_update(h, sha256, strlen(sha256));
+	sp_sha256_update(h, "\t", 1);
+	if (link)
+		sp_sha256_update(h, link, strlen(link));
+	sp_sha256_update(h, "\n", 1);
+}
+
+const char *
+sp_link_unsafe(const char *path, const char *target)
+{
+	const char *s, *c;
+	long depth = 0;
+	int normal = 0;
+
+	if (!*target)
+		return "symlink with an empty target";
+	if (*target == '/')
+		return "symlink to an absolute path";
+	if (strlen(target) >= 4096)
+		return "symlink target too long";
+	for (s = target; *s; s++)
+		if (sp_ctl_len(s))
+			return "control character in symlink target";
+	for (s = path; (s = strchr(s, '/')); s++)
+		depth++;	/* directories between the root and the link */
+	for (s = target;; s = c + 1) {
+		size_t len;
+
+		c = strchr(s, '/');
+		len = c ? (size_t)(c - s) : strlen(s);
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			if (normal)
+				return "symlink target has \"..\" after a name";
+			if (--depth < 0)
+				return "symlink points outside the tree";
+		} else if (len && !(len == 1 && s[0] == '.')) {
+			normal = 1;
+		}
+		if (!c)
+			break;
+	}
+	return NULL;
+}
+
+const char *
+sp_name_too_long(const char *path)
+{
+	const char *s, *c;
+
+	if (strlen(path) >= 4096)
+		return "path too long";
+	for (s = path; (c = strchr(s, '/')); s = c + 1)
+		if (c - s > 255)
+			return "name too long";
+	return strlen(s) > 255 ? "name too long" : NULL;
+}
+
+static int
+mcmp(const void *x, const void *y)
+{
+	const struct sp_mfile *a = x, *b = y;
+
+	return strcmp(a->path, b->path);
+}
+
+struct sp_mfile *
+sp_manifest_find(const struct sp_manifest *m, const char *path)
+{
+	struct sp_mfile key = {.path = (char *)path};
+
+	if (!m->n)
+		return NULL;
+	return bsearch(&key, m->v, m->n, sizeof *m->v, mcmp);
+}
+
+const struct sp_mfile *
+sp_manifest_prefix(const struct sp_manifest *m, const char *path)
+{
+	const struct sp_mfile *found = NULL, *f;
+	char *p = sp_strdup(path), *s;
+
+	for (s = p; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		if ((f = sp_manifest_find(m, p)))
+			found = f;
+		*s = '/';
+	}
+	free(p);
+	return found;
+}
+
+void
+sp_manifest_free(struct sp_manifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->v[i].path);
+		free(m->v[i].link);
+	}
+	free(m->v);
+	json_decref(m->doc);
+	memset(m, 0, sizeof *m);
+}
+
+#define FAIL(...) do { snprintf(err, errlen, SP_MANIFEST_NAME ": " __VA_ARGS__); goto bad; } while (0)
+
+/* Fill f from the i-th element of "files"; a reason on failure. */
+static const char *
+take_file(json_t *o, struct sp_mfile *f)
+{
+	json_t *p = json_object_get(o, "path"), *sz = json_object_get(o, "size");
+	json_t *md = json_object_get(o, "mode"), *h = json_object_get(o, "sha256");
+	json_t *l = json_object_get(o, "link");
+	const char *why, *ms;
+	char hex[SP_HEXLEN];
+
+	if (!json_is_object(o))
+		return "entry is not an object";
+	if (json_object_get(o, "path_b64") || json_object_get(o, "link_b64"))
+		return "names that are not UTF-8 are not supported in archives";
+	if (!json_is_string(p) || strlen(json_string_value(p)) != json_string_length(p))
+		return "no \"path\" string";
+	f->path = sp_strdup(json_string_value(p));
+	if ((why = sp_path_unsafe(f->path, 1)))
+		return why;
+	if ((why = sp_name_too_long(f->path)))
+		return why;
+	if (!strcmp(f->path, SP_MANIFEST_NAME))
+		return "the manifest lists itself";
+	if (!json_is_integer(sz) || json_integer_value(sz) < 0)
+		return "\"size\" is not a non-negative integer";
+	f->size = json_integer_value(sz);
+	ms = json_string_value(md);
+	if (!ms || strlen(ms) != 4 || strspn(ms, "01234567") != 4)
+		return "\"mode\" is not 4 octal digits";
+	f->mode = (unsigned)strtoul(ms, NULL, 8);
+	if (!json_is_string(h) || !sp_is_sha256(json_string_value(h)))
+		return "\"sha256\" is not 64 lowercase hex digits";
+	memcpy(f->sha256, json_string_value(h), SP_HEXLEN);
+	if (l) {
+		if (!json_is_string(l) || strlen(json_string_value(l)) != json_string_length(l))
+			return "\"link\" is not a string";
+		f->link = sp_strdup(json_string_value(l));
+		if ((why = sp_link_unsafe(f->path, f->link)))
+			return why;
+		if (f->size != 0)
+			return "a symlink with a non-zero size";
+		sp_sha256_hex(f->link, strlen(f->link), hex);
+		if (strcmp(hex, f->sha256))
+			return "\"sha256\" of a symlink is not the hash of its target";
+	}
+	return NULL;
+}
+
+int
+sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manifest *m,
+    char *err, size_t errlen)
+{
+	json_t *files, *ver, *ck;
+	json_error_t je;
+	sp_sha256 h;
+	size_t i, cap;
+	const char *why;
+	char hex[SP_HEXLEN];
+
+	memset(m, 0, sizeof *m);
+	m->doc = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+	if (!m->doc)
+		FAIL("malformed JSON at line %d: %s", je.line, je.text);
+	if (!json_is_object(m->doc))
+		FAIL("not a JSON object");
+	ver = json_object_get(m->doc, "version");
+	if (!json_is_integer(ver) || json_integer_value(ver) != 1)
+		FAIL("\"version\" is not 1");
+	if (!json_is_string(json_object_get(m->doc, "timestamp")))
+		FAIL("no \"timestamp\" string");
+	ck = json_object_get(m->doc, "checksum");
+	if (!json_is_string(ck) || !sp_is_sha256(json_string_value(ck)))
+		FAIL("no \"checksum\" of 64 lowercase hex digits");
+	files = json_object_get(m->doc, "files");
+	if (!json_is_array(files))
+		FAIL("no \"files\" array");
+	cap = json_array_size(files);
+	m->v = sp_calloc(cap, sizeof *m->v);
+	sp_mchecksum_init(&h);
+	for (i = 0; i < cap; i++) {
+		struct sp_mfile *f = &m->v[m->n++];
+
+		if ((why = take_file(json_array_get(files, i), f))) {
+			sp_sha256_free(&h);
+			if (f->path)
+				FAIL("%s: %s", f->path, why);
+			FAIL("files[%zu]: %s", i, why);
+		}
+		sp_mchecksum_add(&h, f->path, f->size, f->mode, f->sha256, f->link);
+		if (f->size > max_size - m->total) {
+			sp_sha256_free(&h);
+			FAIL("the files add up to more than the size limit of %lld bytes", max_size);
+		}
+		m->total += f->size;
+	}
+	sp_sha256_final(&h, hex);
+	memcpy(m->checksum, hex, SP_HEXLEN);
+	if (strcmp(hex, json_string_value(ck)))
+		FAIL("\"checksum\" does not match the file list");
+	qsort(m->v, m->n, sizeof *m->v, mcmp);
+	for (i = 0; i < m->n; i++) {
+		const struct sp_mfile *p;
+
+		if (i && !strcmp(m->v[i - 1].path, m->v[i].path))
+			FAIL("%s: listed twice", m->v[i].path);
+		if ((p = sp_manifest_prefix(m, m->v[i].path)))
+			FAIL("%s: %s %s", m->v[i].path,
+			    p->link ? "would be written through the symlink" : "lies below the file", p->path);
+	}
+	return 0;
+bad:
+	for (char *c = err; c < err + errlen && *c; c++) {
+		int k = sp_ctl_len(c);	/* names in messages stay on one line, inert */
+		if (k)
+			*c = '?', memmove(c + 1, c + k, strlen(c + k) + 1);
+	}
+	sp_manifest_free(m);
+	return -1;
+}

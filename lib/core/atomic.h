@@ -1,0 +1,28 @@
+/* atomic.h - atomic file replacement for tools (these die on failure). */
+#ifndef SP_ATOMIC_H
+#define SP_ATOMIC_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+struct sp_atomic {
+	char *path;	/* final name */
+	char *tmp;	/* temporary name beside it, same directory */
+	FILE *fp;
+	int handle;	/* cleanup handle: the temp file goes if we die */
+	int sighandle;	/* ... or are ended by a signal */
+};
+
+/* Create a temporary file beside path, opened for writing with mode
+ * (before umask); it is removed if the program dies before commit. Dies
+ * 73 when it cannot be created. */
+FILE *sp_atomic_open(struct sp_atomic *a, const char *path, mode_t mode);
+
+/* Flush, fsync and close the temporary file, rename it over path and
+ * fsync the directory; dies 74 (removing the temp file) on failure. */
+void sp_atomic_commit(struct sp_atomic *a);
+
+/* Close and remove the temporary file; path is untouched. */
+void sp_atomic_abort(struct sp_atomic *a);
+
+#endif

@@ -1,0 +1,588 @@
+/* doc.c - row records <-> the DatabaseExport document, streaming. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "core/strbuf.h"
+#include "core/tstamp.h"
+#include "db/doc.h"
+#include "db/tables.h"
+#include "db/types.h"
+
+#define MAXT 16
+#define CHUNK (1 << 16)
+#define MAXELEM (1 << 30)	/* one row of the document: at most 1 GiB */
+
+/* ---------------- writer ---------------- */
+
+struct sp_docw {
+	sp_docw_write_fn write;
+	void *arg;
+	struct sp_strbuf out, tmp;
+	int cur;		/* table whose array is open, or -1 */
+	int first;		/* no row in the open array yet */
+	int started;		/* '{' written */
+	int done[MAXT];		/* array written (or open) */
+};
+
+int
+sp_docw_write_file(void *fp, const char *buf, size_t n)
+{
+	return fwrite(buf, 1, n, fp) == n ? 0 : -1;
+}
+
+struct sp_docw *
+sp_docw_new(sp_docw_write_fn write, void *arg)
+{
+	struct sp_docw *w = calloc(1, sizeof *w);
+
+	if (w) {
+		w->write = write;
+		w->arg = arg;
+		w->cur = -1;
+	}
+	return w;
+}
+
+void
+sp_docw_free(struct sp_docw *w)
+{
+	if (!w)
+		return;
+	sp_strbuf_free(&w->out);
+	sp_strbuf_free(&w->tmp);
+	free(w);
+}
+
+static int
+flush_out(struct sp_docw *w, size_t atleast, char *err, size_t errlen)
+{
+	if (w->out.oom) {
+		snprintf(err, errlen, "out of memory");
+		return SP_EX_SOFTWARE;
+	}
+	if (w->out.len < atleast)
+		return 0;
+	if (w->out.len && w->write(w->arg, w->out.p, w->out.len)) {
+		snprintf(err, errlen, "writing the document: %s", strerror(errno));
+		return SP_EX_IOERR;
+	}
+	sp_strbuf_reset(&w->out);
+	return 0;
+}
+
+/* Close the open array and open the one of table i. */
+static void
+open_table(struct sp_docw *w, int i)
+{
+	if (w->cur >= 0)
+		sp_strbuf_putc(&w->out, ']');
+	sp_strbuf_putc(&w->out, w->started ? ',' : '{');
+	w->started = 1;
+	sp_json_quote(&w->out, sp_db_tables[i].doc, strlen(sp_db_tables[i].doc));
+	sp_strbuf_puts(&w->out, ":[");
+	w->cur = i;
+	w->first = 1;
+	w->done[i] = 1;
+}
+
+int
+sp_docw_row_json(struct sp_docw *w, const char *table, const char *json, size_t n,
+    char *err, size_t errlen)
+{
+	const struct sp_dbtable *t = sp_db_table(table);
+	int i;
+
+	if (!t)
+		t = sp_db_doc_table(table);
+	if (!t) {
+		snprintf(err, errlen, "unknown table \"%.64s\"", table);
+		return SP_EX_DATAERR;
+	}
+	i = sp_db_table_index(t);
+	if (i != w->cur) {
+		if (w->done[i]) {
+			snprintf(err, errlen, "rows of table %s come after rows of another table; "
+			    "the document needs each table's rows together (sort the records by table)",
+			    t->name);
+			return SP_EX_DATAERR;
+		}
+		open_table(w, i);
+	}
+	if (!w->first)
+		sp_strbuf_putc(&w->out, ',');
+	w->first = 0;
+	sp_strbuf_add(&w->out, json, n);
+	return flush_out(w, CHUNK, err, errlen);
+}
+
+int
+sp_docw_row(struct sp_docw *w, json_t *rec, char *err, size_t errlen)
+{
+	const char *table = json_string_value(json_object_get(rec, "table"));
+	json_t *data = json_object_get(rec, "data");
+
+	if (strcmp(json_string_value(json_object_get(rec, "type")) ?
+	    json_string_value(json_object_get(rec, "type")) : "", "row") || !table ||
+	    !json_is_object(data)) {
+		snprintf(err, errlen, "not a row record with a \"table\" and a \"data\" object");
+		return SP_EX_DATAERR;
+	}
+	sp_strbuf_reset(&w->tmp);
+	if (sp_json_dump(&w->tmp, data)) {
+		snprintf(err, errlen, "string holds a NUL character");
+		return SP_EX_DATAERR;
+	}
+	if (w->tmp.oom) {
+		snprintf(err, errlen, "out of memory");
+		return SP_EX_SOFTWARE;
+	}
+	return sp_docw_row_json(w, table, w->tmp.p, w->tmp.len, err, errlen);
+}
+
+int
+sp_docw_finish(struct sp_docw *w, const char *timestamp, char *err, size_t errlen)
+{
+	char now[40];
+	int i;
+
+	for (i = 0; i < sp_db_ntables; i++)
+		if (!w->done[i])
+			open_table(w, i);
+	if (w->cur >= 0)
+		sp_strbuf_putc(&w->out, ']');
+	if (!timestamp) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		/* seconds since 2000 in microseconds, as sp_ts_format wants */
+		sp_ts_format(((int64_t)ts.tv_sec - 946684800) * 1000000 + ts.tv_nsec / 1000, now);
+		timestamp = now;
+	}
+	sp_strbuf_puts(&w->out, ",\"timestamp\":");
+	sp_json_quote(&w->out, timestamp, strlen(timestamp));
+	sp_strbuf_puts(&w->out, "}\n");
+	w->cur = -1;
+	return flush_out(w, 0, err, errlen);
+}
+
+/* ---------------- reader ---------------- */
+
+enum rstate {
+	R_START,		/* before '{' */
+	R_KEY,			/* before a key or '}' */
+	R_KEYSTR,		/* inside a key string */
+	R_COLON,
+	R_VALUE,		/* before a member value */
+	R_ELEM,			/* before an array element or ']' */
+	R_ELEMSEP,		/* after an element: ',' or ']' */
+	R_SCAN,			/* inside a value being scanned */
+	R_AFTER,		/* after a member value: ',' or '}' */
+	R_DONE,
+};
+
+struct sp_docr {
+	sp_docr_read_fn read;
+	void *arg;
+	enum rstate st;
+	int first;		/* nothing yet in the object/array */
+	int table;		/* index of the member's table, -1 other key */
+	int is_ts;		/* member is "timestamp" */
+	int seen[MAXT];
+	long long idx;		/* elements of the current table so far */
+	/* value scanner */
+	enum rstate after;	/* state when the scanned value ends */
+	int keep;		/* keep the bytes */
+	int depth, instr, esc, scalar;
+	struct sp_strbuf val, key;
+	unsigned long long off;	/* bytes consumed */
+	char *ts;
+	char *keyname;		/* the member's key */
+	char where[96];
+	char *buf;		/* pull interface */
+	size_t blen, bpos;
+	int eof;
+};
+
+ssize_t
+sp_docr_read_file(void *fp, void *buf, size_t n)
+{
+	size_t k = fread(buf, 1, n, fp);
+
+	if (k == 0 && ferror((FILE *)fp))
+		return -1;
+	return (ssize_t)k;
+}
+
+struct sp_docr *
+sp_docr_new(sp_docr_read_fn read, void *arg)
+{
+	struct sp_docr *r = calloc(1, sizeof *r);
+
+	if (!r)
+		return NULL;
+	r->read = read;
+	r->arg = arg;
+	r->st = R_START;
+	r->table = -1;
+	return r;
+}
+
+void
+sp_docr_free(struct sp_docr *r)
+{
+	if (!r)
+		return;
+	sp_strbuf_free(&r->val);
+	sp_strbuf_free(&r->key);
+	free(r->ts);
+	free(r->keyname);
+	free(r->buf);
+	free(r);
+}
+
+const char *
+sp_docr_timestamp(struct sp_docr *r)
+{
+	return r->ts;
+}
+
+const char *
+sp_docr_where(void *vr)
+{
+	struct sp_docr *r = vr;
+
+	if (r->table >= 0 && r->idx > 0 && (r->st == R_ELEMSEP || r->st == R_ELEM))
+		snprintf(r->where, sizeof r->where, "%s[%lld]", sp_db_tables[r->table].doc, r->idx - 1);
+	else
+		snprintf(r->where, sizeof r->where, "document byte %llu", r->off);
+	return r->where;
+}
+
+static int
+isws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static ssize_t
+bad(struct sp_docr *r, char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "document byte %llu: %s", r->off, what);
+	return -1;
+}
+
+/* Decode the JSON text in b (a complete value) with jansson. */
+static json_t *
+decode(struct sp_strbuf *b, char *err, size_t errlen, unsigned long long off)
+{
+	json_error_t e;
+	json_t *v = json_loadb(b->p ? b->p : "", b->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+
+	if (!v)
+		snprintf(err, errlen, "document byte %llu: malformed JSON: %s", off, e.text);
+	return v;
+}
+
+/* Start scanning a value whose first byte is c; the caller then feeds on. */
+static void
+scan_start(struct sp_docr *r, char c, int keep, enum rstate after)
+{
+	r->st = R_SCAN;
+	r->after = after;
+	r->keep = keep;
+	r->depth = 0;
+	r->instr = r->esc = 0;
+	r->scalar = c != '{' && c != '[' && c != '"';
+	sp_strbuf_reset(&r->val);
+}
+
+/* Finish the scanned value: an element row, the timestamp, or a skipped value. */
+static ssize_t
+scan_end(struct sp_docr *r, json_t **rec, char *err, size_t errlen)
+{
+	json_t *v;
+
+	r->st = r->after;
+	if (!r->keep)
+		return 0;
+	if (r->val.oom) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!(v = decode(&r->val, err, errlen, r->off)))
+		return -1;
+	if (r->after == R_ELEMSEP) {
+		if (!json_is_object(v)) {
+			json_decref(v);
+			snprintf(err, errlen, "%s[%lld]: a row must be a JSON object",
+			    sp_db_tables[r->table].doc, r->idx);
+			return -1;
+		}
+		r->idx++;
+		*rec = json_pack("{s:s,s:s,s:o}", "type", "row", "table", sp_db_tables[r->table].name,
+		    "data", v);
+		if (!*rec) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	} else if (r->is_ts) {
+		if (!json_is_string(v)) {
+			json_decref(v);
+			return bad(r, err, errlen, "\"timestamp\" is not a string");
+		}
+		free(r->ts);
+		r->ts = strdup(json_string_value(v));
+		json_decref(v);
+	} else {
+		json_decref(v);	/* another member: valid JSON, not used */
+	}
+	return 0;
+}
+
+ssize_t
+sp_docr_feed(struct sp_docr *r, const char *buf, size_t n, json_t **rec, char *err, size_t errlen)
+{
+	size_t i = 0;
+
+	*rec = NULL;
+	while (i < n && !*rec) {
+		char c = buf[i];
+
+		if (r->st == R_SCAN) {
+			/* copy as much of the value as possible in one go */
+			size_t j = i;
+			int end = 0;
+
+			for (; j < n; j++) {
+				c = buf[j];
+				if (r->instr) {
+					if (r->esc)
+						r->esc = 0;
+					else if (c == '\\')
+						r->esc = 1;
+					else if (c == '"') {
+						r->instr = 0;
+						if (r->depth == 0 && !r->scalar) {
+							j++;
+							end = 1;
+							break;
+						}
+					}
+				} else if (r->scalar) {
+					if (isws(c) || c == ',' || c == ']' || c == '}') {
+						end = 1;
+						break;
+					}
+				} else if (c == '"') {
+					r->instr = 1;
+				} else if (c == '{' || c == '[') {
+					r->depth++;
+				} else if (c == '}' || c == ']') {
+					if (--r->depth == 0) {
+						j++;
+						end = 1;
+						break;
+					}
+				}
+			}
+			if (r->keep) {
+				sp_strbuf_add(&r->val, buf + i, j - i);
+				if (r->val.len > MAXELEM)
+					return bad(r, err, errlen, "a value larger than 1 GiB");
+			}
+			r->off += j - i;
+			i = j;
+			if (end && scan_end(r, rec, err, errlen) < 0)
+				return -1;
+			continue;
+		}
+		if (r->st == R_KEYSTR) {
+			size_t j = i;
+
+			for (; j < n; j++) {
+				if (r->esc)
+					r->esc = 0;
+				else if (buf[j] == '\\')
+					r->esc = 1;
+				else if (buf[j] == '"')
+					break;
+			}
+			sp_strbuf_add(&r->key, buf + i, j - i);
+			r->off += j - i;
+			i = j;
+			if (j < n) {
+				json_t *k;
+				const char *ks;
+
+				sp_strbuf_putc(&r->key, '"');
+				i++;
+				r->off++;
+				if (!(k = decode(&r->key, err, errlen, r->off)))
+					return -1;
+				ks = json_string_value(k);
+				free(r->keyname);
+				r->keyname = strdup(ks);
+				const struct sp_dbtable *t = sp_db_doc_table(ks);
+				r->table = t ? sp_db_table_index(t) : -1;
+				r->is_ts = !strcmp(ks, "timestamp");
+				json_decref(k);
+				if (r->table >= 0 && r->seen[r->table])
+					return bad(r, err, errlen, "a table appears twice in the document");
+				if (r->table >= 0)
+					r->seen[r->table] = 1;
+				r->st = R_COLON;
+			}
+			continue;
+		}
+		if (isws(c)) {
+			i++;
+			r->off++;
+			continue;
+		}
+		switch (r->st) {
+		case R_START:
+			if (c != '{')
+				return bad(r, err, errlen, "not a DatabaseExport document (expected '{')");
+			r->st = R_KEY;
+			r->first = 1;
+			break;
+		case R_KEY:
+			if (c == '}' && r->first) {
+				r->st = R_DONE;
+				break;
+			}
+			if (c != '"')
+				return bad(r, err, errlen, "expected a key");
+			sp_strbuf_reset(&r->key);
+			sp_strbuf_putc(&r->key, '"');
+			r->esc = 0;
+			r->st = R_KEYSTR;
+			break;
+		case R_COLON:
+			if (c != ':')
+				return bad(r, err, errlen, "expected ':'");
+			r->st = R_VALUE;
+			break;
+		case R_VALUE:
+			if (r->table >= 0) {
+				if (c != '[')
+					return bad(r, err, errlen, "a table's rows must be an array");
+				r->st = R_ELEM;
+				r->first = 1;
+				r->idx = 0;
+				break;
+			}
+			if (c == '[') {
+				snprintf(err, errlen, "document byte %llu: unknown table \"%s\" (tables: "
+				    "agents, users, skills, contexts, content)", r->off,
+				    r->keyname ? r->keyname : "?");
+				return -1;
+			}
+			scan_start(r, c, 1, R_AFTER);	/* kept to be validated */
+			continue;	/* the scanner takes c */
+		case R_ELEM:
+			if (c == ']' && r->first) {
+				r->st = R_AFTER;
+				break;
+			}
+			if (c != '{') {
+				snprintf(err, errlen, "%s[%lld]: a row must be a JSON object",
+				    sp_db_tables[r->table].doc, r->idx);
+				return -1;
+			}
+			r->first = 0;
+			scan_start(r, c, 1, R_ELEMSEP);
+			continue;
+		case R_ELEMSEP:
+			if (c == ',')
+				r->st = R_ELEM;
+			else if (c == ']')
+				r->st = R_AFTER;
+			else
+				return bad(r, err, errlen, "expected ',' or ']'");
+			break;
+		case R_AFTER:
+			r->table = -1;
+			if (c == ',') {
+				r->st = R_KEY;
+				r->first = 0;
+			} else if (c == '}') {
+				r->st = R_DONE;
+			} else {
+				return bad(r, err, errlen, "expected ',' or '}'");
+			}
+			break;
+		case R_DONE:
+			return bad(r, err, errlen, "data after the end of the document");
+		default:
+			break;
+		}
+		i++;
+		r->off++;
+	}
+	if (r->key.oom || r->val.oom) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return (ssize_t)i;
+}
+
+int
+sp_docr_end(struct sp_docr *r, char *err, size_t errlen)
+{
+	if (r->st != R_DONE) {
+		snprintf(err, errlen, "document byte %llu: the document ends too early", r->off);
+		return SP_EX_DATAERR;
+	}
+	return 0;
+}
+
+int
+sp_docr_next(struct sp_docr *r, json_t **rec, char *err, size_t errlen)
+{
+	*rec = NULL;
+	if (!r->read) {
+		snprintf(err, errlen, "sp_docr_next: the reader has no read function");
+		return SP_EX_SOFTWARE;
+	}
+	if (!r->buf && !(r->buf = malloc(CHUNK))) {
+		snprintf(err, errlen, "out of memory");
+		return SP_EX_SOFTWARE;
+	}
+	for (;;) {
+		ssize_t k;
+
+		if (r->bpos == r->blen) {
+			if (r->eof)
+				return sp_docr_end(r, err, errlen) ? SP_EX_DATAERR : 0;
+			k = r->read(r->arg, r->buf, CHUNK);
+			if (k < 0) {
+				snprintf(err, errlen, "reading the document: %s", strerror(errno));
+				return SP_EX_IOERR;
+			}
+			if (k == 0) {
+				r->eof = 1;
+				continue;
+			}
+			r->bpos = 0;
+			r->blen = (size_t)k;
+		}
+		k = sp_docr_feed(r, r->buf + r->bpos, r->blen - r->bpos, rec, err, errlen);
+		if (k < 0)
+			return SP_EX_DATAERR;
+		r->bpos += (size_t)k;
+		if (*rec)
+			return 1;
+	}
+}
+
+int
+sp_docr_next_item(void *r, json_t **rec, int *del, char *err, size_t errlen)
+{
+	*del = 0;
+	return sp_docr_next(r, rec, err, errlen);
+}
