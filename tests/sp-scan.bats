@@ -219,16 +219,6 @@ legal privacy legal/privacy.md null"
 	[ "$status" -eq 74 ]
 }
 
-@test "fuzz target for the frontmatter/YAML reader builds and passes a short run" {
-	command -v clang >/dev/null || skip "no clang"
-	run make -s -C "$REPO" build/fuzz/fuzz_frontmatter
-	assert_success
-	mkdir corpus
-	run "$REPO/build/fuzz/fuzz_frontmatter" -runs=3000 -seed=1 -max_len=2048 corpus "$REPO/tests/fuzz/corpus_frontmatter"
-	assert_success
-	assert_output --partial "Done 3000 runs"
-}
-
 @test "sp-scan: dates and date-times normalise to RFC 3339 UTC; invalid ones are refused" {
 	rm -r services/content/blog services/content/documentation
 	k=0
