@@ -7,14 +7,15 @@
 #include "core/cli.h"
 #include "core/err.h"
 #include "core/glob.h"
+#include "core/path.h"
 #include "local/content.h"
 #include "local/skills.h"
 #include "rec/ndjson.h"
 #include "rec/result.h"
 
 static const char usage[] =
-    "usage: sp-scan [-k] [--filter GLOB]... skills|content DIR\n"
-    "       sp-scan --sources content DIR\n"
+    "usage: sp-scan [-k] [-C ROOT] [--filter GLOB]... skills|content DIR\n"
+    "       sp-scan [-C ROOT] --sources content DIR\n"
     "Read skills (DIR/*/config.yaml + instruction file) or content (markdown\n"
     "with YAML frontmatter below the sources of DIR) and write one row record\n"
     "per skill or page, with a deterministic id and its content_hash.\n"
@@ -22,11 +23,13 @@ static const char usage[] =
     "                     record) and go on; exit 0 unless nothing could run\n"
     "  -f, --filter GLOB  keep only skills whose skill_id, or pages whose\n"
     "                     source_id or source_id/slug, matches GLOB (repeatable)\n"
+    "  -C, --services ROOT  the services root that content source paths are\n"
+    "                     relative to (default: the parent of DIR)\n"
     "  --sources          print one source record per content source instead\n";
 
 struct ctx {
 	int keep_going;
-	unsigned long rows, bad;
+	unsigned long rows, bad, warned;
 	const char **filters;
 	int nfilters;
 };
@@ -78,20 +81,42 @@ on_bad(int code, const char *msg, void *arg)
 	return 0;
 }
 
-/* One "source" record per content source of dir. */
 static void
-list_sources(const char *dir)
+on_warn(const char *msg, void *arg)
+{
+	struct ctx *x = arg;
+
+	sp_warn("%s", msg);
+	x->warned++;
+}
+
+/* One "source" record per content source of dir: the keys sp uses, where
+ * the directory is and whether it is there, then every other key of the
+ * source's mapping as it was configured. */
+static void
+list_sources(const char *dir, const char *root)
 {
 	struct sp_sources s;
 	char err[2048];
 	int rc;
 
-	if ((rc = sp_content_sources(dir, &s, err, sizeof err)))
+	if ((rc = sp_content_sources(dir, root, &s, err, sizeof err)))
 		sp_die(rc, "%s", err);
-	for (size_t i = 0; i < s.n; i++)
-		sp_emit(json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "type", "source", "name",
-		    s.v[i].name, "path", s.v[i].path, "source_id", s.v[i].source_id,
-		    "category_id", s.v[i].category, "enabled", s.v[i].enabled));
+	for (size_t i = 0; i < s.n; i++) {
+		char *d = sp_path_join(dir, s.v[i].path);
+		json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:O, s:b, s:b, s:s}", "type", "source",
+		    "name", s.v[i].name, "path", s.v[i].path, "source_id", s.v[i].source_id,
+		    "category_id", s.v[i].category, "enabled", s.v[i].enabled, "exists", s.v[i].exists,
+		    "dir", d);
+		const char *k;
+		json_t *v;
+
+		free(d);
+		json_object_foreach(s.v[i].conf, k, v)
+			if (!json_object_get(r, k) && strcmp(k, "type"))
+				json_object_set(r, k, v);
+		sp_emit(r);
+	}
 	sp_content_sources_free(&s);
 }
 
@@ -102,18 +127,19 @@ main(int argc, char **argv)
 		{"keep-going", no_argument, NULL, 'k'},
 		{"filter", required_argument, NULL, 'f'},
 		{"sources", no_argument, NULL, 's'},
+		{"services", required_argument, NULL, 'C'},
 		SP_STD_LONGOPTS,
 		{0},
 	};
 	struct ctx x = {0};
-	struct sp_scan_cb cb = {on_row, on_bad, &x};
-	const char *kind, *dir;
+	struct sp_scan_cb cb = {on_row, on_bad, &x, on_warn};
+	const char *kind, *dir, *root = NULL;
 	char err[2048];
 	int c, rc, sources = 0;
 
 	sp_setprog(argv[0]);
 	x.filters = sp_calloc((size_t)argc, sizeof *x.filters);
-	while ((c = getopt_long(argc, argv, "hkf:", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hkf:C:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			x.keep_going = 1;
@@ -123,6 +149,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			sources = 1;
+			break;
+		case 'C':
+			root = optarg;
 			break;
 		case 'h':
 			sp_help(usage);
@@ -140,7 +169,7 @@ main(int argc, char **argv)
 	if (sources) {
 		if (strcmp(kind, "content"))
 			sp_usage_die(usage, "--sources is for content");
-		list_sources(dir);
+		list_sources(dir, root);
 		free(x.filters);
 		sp_finish_stdout();
 		return 0;
@@ -148,13 +177,15 @@ main(int argc, char **argv)
 	if (!strcmp(kind, "skills"))
 		rc = sp_skills_scan(dir, &cb, err, sizeof err);
 	else if (!strcmp(kind, "content"))
-		rc = sp_content_scan(dir, &cb, err, sizeof err);
+		rc = sp_content_scan_in(dir, root, &cb, err, sizeof err);
 	else
 		sp_usage_die(usage, "unknown kind \"%s\" (skills or content)", kind);
 	if (rc)
 		sp_die(rc, "%s", err);
 	if (x.bad)
 		sp_warn("%lu %s skipped", x.bad, !strcmp(kind, "skills") ? "skills" : "pages");
+	if (!x.rows && x.warned)
+		sp_warn("no %s read; see the warnings above", !strcmp(kind, "skills") ? "skills" : "pages");
 	free(x.filters);
 	sp_finish_stdout();
 	return 0;

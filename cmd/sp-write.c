@@ -21,14 +21,16 @@
 #include "rec/ndjson.h"
 
 static const char usage[] =
-    "usage: sp-write [-n] [--delete] skills|content DIR [FILE]\n"
+    "usage: sp-write [-n] [--delete] [-C ROOT] skills|content DIR [FILE]\n"
     "Render row records (FILE or stdin) into files below DIR: config.yaml and\n"
     "the instruction file of each skill, or a markdown page with frontmatter\n"
     "per content row. Writes atomically, only files whose bytes change, and\n"
     "prints a file record for each file written. diff records (sp-diff) are\n"
     "taken too: added/modified are written, removed are deleted with --delete.\n"
     "  -n, --dry-run   write nothing; print what would be written\n"
-    "  -d, --delete    delete the files of removed diff records\n";
+    "  -d, --delete    delete the files of removed diff records\n"
+    "  -C, --services ROOT  the services root content source paths are\n"
+    "                  relative to (default: the parent of DIR)\n";
 
 struct ctx {
 	const char *dir, *table;
@@ -210,7 +212,7 @@ apply(struct ctx *x, json_t *rec, int remove)
 		if (!(out[0].bytes = sp_content_render(&x->src, data, &out[0].len, err, sizeof err)))
 			sp_reader_die(x->in, "%s", err);
 	}
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && out[i].rel; i++) {
 		if (remove)
 			del(x, out[i].rel);
 		else
@@ -276,22 +278,27 @@ main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{"dry-run", no_argument, NULL, 'n'},
 		{"delete", no_argument, NULL, 'd'},
+		{"services", required_argument, NULL, 'C'},
 		SP_STD_LONGOPTS,
 		{0},
 	};
 	struct ctx x = {0};
 	char err[2048];
+	const char *root = NULL;
 	json_t *rec;
 	int c, rc;
 
 	sp_setprog(argv[0]);
-	while ((c = getopt_long(argc, argv, "hnd", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hndC:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			x.dry = 1;
 			break;
 		case 'd':
 			x.del = 1;
+			break;
+		case 'C':
+			root = optarg;
 			break;
 		case 'h':
 			sp_help(usage);
@@ -311,7 +318,7 @@ main(int argc, char **argv)
 		sp_usage_die(usage, "unknown kind \"%s\" (skills or content)", argv[optind]);
 	x.dir = argv[optind + 1];
 	if (!x.skills && access(x.dir, F_OK) == 0 &&
-	    (rc = sp_content_sources(x.dir, &x.src, err, sizeof err)))
+	    (rc = sp_content_sources(x.dir, root, &x.src, err, sizeof err)))
 		sp_die(rc, "%s", err);
 	sp_place_init(&x.place, x.dir, x.skills ? NULL : &x.src);
 	x.in = sp_reader_open(optind + 2 < argc ? argv[optind + 2] : NULL);

@@ -45,24 +45,23 @@ enabled: false
 '
 	mkfile "$d/skills/übersetzer/SKILL.md" 'Übersetze ins Deutsche. 日本語も。
 '
-	mkfile "$d/skills/notes/README.md" 'not a skill: no config'
 
 	mkfile "$d/content/config.yaml" 'content_sources:
   blog:
-    path: blog
+    path: content/blog
     source_id: blog
     category_id: articles
     enabled: true
     allowed_content_types: [blog]
   documentation:
-    path: documentation
+    path: content/documentation
     source_id: docs
     category_id: docs
   legal:
-    path: legal
+    path: content/legal
     source_id: legal
   drafts:
-    path: drafts
+    path: content/drafts
     source_id: drafts
     enabled: false
 '
@@ -92,10 +91,11 @@ related_docs:
 
 Welcome.
 '
-	printf '\xef\xbb\xbf---\r\ntitle: "Ünïcödé — 日本語のタイトル"\r\nslug: unicode\r\ntags: [ümlaut, 日本]\r\npublished_at: 2024-03-01T10:30:00+02:00\r\n---\r\n\r\nKörper mit Umlauten.\r\nZweite Zeile.\r\n' \
+	printf '\xef\xbb\xbf---\r\ntitle: "Ünïcödé — 日本語のタイトル"\r\nslug: unicode\r\nkind: blog\r\ntags: [ümlaut, 日本]\r\npublished_at: 2024-03-01T10:30:00+02:00\r\n---\r\n\r\nKörper mit Umlauten.\r\nZweite Zeile.\r\n' \
 		>"$d/content/blog/2024/unicode.md"
 	mkfile "$d/content/blog/guide/index.md" '---
 title: A guide
+kind: blog
 public: false
 ---
 Guide body.

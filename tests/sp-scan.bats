@@ -32,7 +32,7 @@ setup() {
 @test "sp-scan skills: config.yml, index.md, CRLF to LF, defaults, unicode" {
 	sp-scan skills services/skills >rows
 	run jq -c 'select(.data.skill_id=="writer") | .data | [.instructions, .enabled, .tags, .category_id, .metadata]' rows
-	assert_output '["# Writer\n\nWrite clearly.\n",true,["writing"],null,{}]'
+	assert_output '["# Writer\n\nWrite clearly.\n",true,["writing"],null,{"instructions_file":"index.md"}]'
 	run jq -r 'select(.data.skill_id=="translator") | .data | "\(.name)|\(.enabled)|\(.instructions)"' rows
 	assert_output "Übersetzer — 翻訳|false|Übersetze ins Deutsche. 日本語も。"
 }
@@ -154,7 +154,7 @@ legal privacy legal/privacy.md null"
 }
 
 @test "sp-scan: a duplicate slug in one source names both files" {
-	mkfile services/content/blog/other/hello.md $'---\nslug: hello-world\n---\n'
+	mkfile services/content/blog/other/hello.md $'---\nslug: hello-world\nkind: blog\n---\n'
 	run --separate-stderr sp-scan content services/content
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"blog/other/hello.md"*"hello-world"*"services/content/blog/2024/hello-world.md"* ]] || fail "$stderr"
@@ -174,7 +174,7 @@ legal privacy legal/privacy.md null"
 	rm -r services/skills/code-review
 	run --separate-stderr sp-scan skills services/skills
 	[ "$status" -eq 65 ]
-	assert_equal "$stderr" "sp-scan: services/skills/empty: no instruction file (SKILL.md or index.md)"
+	assert_equal "$stderr" "sp-scan: services/skills/empty: no instruction file (index.md or SKILL.md)"
 	rm -r services/skills/empty
 	mkfile services/skills/zz/config.yaml 'id: writer'
 	mkfile services/skills/zz/SKILL.md 'x'
@@ -185,7 +185,7 @@ legal privacy legal/privacy.md null"
 
 @test "sp-scan --keep-going reports bad files, emits error records and goes on" {
 	mkfile services/content/legal/broken.md $'---\ntitle: [\n---\n'
-	mkfile services/content/blog/dup.md $'---\nslug: unicode\n---\n'
+	mkfile services/content/blog/dup.md $'---\nslug: unicode\nkind: blog\n---\n'
 	run --separate-stderr sp-scan -k content services/content
 	assert_success
 	[ "$(jq -r 'select(.type=="row") | .data.slug' <<<"$output" | wc -l)" -eq 6 ]
@@ -253,14 +253,14 @@ DATES
 @test "sp-scan --sources lists the content sources with their settings" {
 	run sp-scan --sources content services/content
 	assert_success
-	assert_output '{"type":"source","name":"blog","path":"blog","source_id":"blog","category_id":"articles","enabled":true}
-{"type":"source","name":"documentation","path":"documentation","source_id":"docs","category_id":"docs","enabled":true}
-{"type":"source","name":"legal","path":"legal","source_id":"legal","category_id":null,"enabled":true}
-{"type":"source","name":"drafts","path":"drafts","source_id":"drafts","category_id":null,"enabled":false}'
+	assert_output '{"type":"source","name":"blog","path":"blog","source_id":"blog","category_id":"articles","enabled":true,"exists":true,"dir":"services/content/blog","allowed_content_types":["blog"]}
+{"type":"source","name":"documentation","path":"documentation","source_id":"docs","category_id":"docs","enabled":true,"exists":true,"dir":"services/content/documentation"}
+{"type":"source","name":"legal","path":"legal","source_id":"legal","category_id":null,"enabled":true,"exists":true,"dir":"services/content/legal"}
+{"type":"source","name":"drafts","path":"drafts","source_id":"drafts","category_id":null,"enabled":false,"exists":true,"dir":"services/content/drafts"}'
 	run sp-scan --sources skills services/skills
 	[ "$status" -eq 2 ]
 	mkfile services/content/config.yaml $'content_sources:\n  x: {path: ../etc}\n'
 	run --separate-stderr sp-scan --sources content services/content
 	[ "$status" -eq 65 ]
-	[[ "$stderr" == *"config.yaml:2:3: content_sources.x: path: must be a clean relative path"* ]] || fail "$stderr"
+	assert_equal "$stderr" 'sp-scan: services/content/config.yaml:2:13: content_sources.x.path: ".." path component'
 }

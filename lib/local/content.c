@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/path.h"
@@ -47,9 +49,14 @@ sp_content_sources_free(struct sp_sources *s)
 		free(s->v[i].name);
 		free(s->v[i].path);
 		free(s->v[i].source_id);
+		free(s->v[i].where);
+		free(s->v[i].note);
 		json_decref(s->v[i].category);
+		json_decref(s->v[i].allowed);
+		json_decref(s->v[i].conf);
 	}
 	free(s->v);
+	free(s->root);
 	memset(s, 0, sizeof *s);
 }
 
@@ -67,44 +74,166 @@ add_src(struct sp_sources *s, const char *name)
 	return v;
 }
 
+/* p made absolute (against the working directory) and normalised
+ * lexically: no ".", "..", empty components or trailing "/" (malloc'd). */
+static char *
+abs_lexical(const char *p)
+{
+	char cwd[4096], *in, *out, *tok, *save;
+	size_t n = 0;
+
+	if (*p == '/' || !getcwd(cwd, sizeof cwd))
+		cwd[0] = '\0';
+	in = sp_asprintf("%s/%s", cwd, p);
+	out = sp_malloc(strlen(in) + 2);
+	out[0] = '\0';
+	for (tok = strtok_r(in, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			while (n > 0 && out[--n] != '/')
+				;
+			out[n] = '\0';
+			continue;
+		}
+		out[n++] = '/';
+		n = (size_t)(stpcpy(out + n, tok) - out);
+	}
+	if (!n)
+		strcpy(out, "/");
+	free(in);
+	return out;
+}
+
+/* The part of p below directory d ("" for d itself), or NULL. */
+static const char *
+below(const char *p, const char *d)
+{
+	size_t n = strlen(d);
+
+	if (!strcmp(d, "/"))
+		return p + 1;
+	if (strncmp(p, d, n))
+		return NULL;
+	return p[n] == '/' ? p + n + 1 : p[n] ? NULL : p + n;
+}
+
+static int
+isdir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Set src->path (relative to the content directory dir) from the
+ * configured path p as upstream reads it: relative to the services root,
+ * or absolute inside it. Returns NULL or why it cannot be used. */
+static const char *
+resolve_path(struct sp_src *src, const char *p, const char *dir, const char *root)
+{
+	static char why[1024];
+	char *adir = abs_lexical(dir), *aroot = abs_lexical(root), *a, *b = NULL;
+	const char *rel, *bad = NULL;
+
+	if (*p == '/') {
+		if (p[1] && (bad = sp_path_unsafe(p + 1, 1)))
+			goto out;
+		a = sp_strdup(p);
+	} else {
+		if ((bad = sp_path_unsafe(p, 1)))
+			goto out;
+		a = sp_path_join(aroot, p);
+	}
+	if ((rel = below(a, adir)) && *rel) {
+		src->path = sp_strdup(rel);
+	} else if (*p == '/' || (rel && !*rel)) {
+		snprintf(why, sizeof why, "\"%s\" is %s; a source's directory must be below the content directory %s",
+		    p, rel ? "the content directory itself" : below(a, aroot) ? "outside the content directory" :
+		    "outside the services tree", dir);
+		bad = why;
+	} else if (isdir(a) && !isdir(b = sp_path_join(adir, p))) {
+		snprintf(why, sizeof why, "\"%s\" (relative to the services root %s) is outside the content directory %s",
+		    p, root, dir);
+		bad = why;
+	} else {
+		/* sp's older reading: relative to the content directory */
+		src->path = sp_strdup(p);
+		src->note = sp_asprintf("path \"%s\" read relative to the content directory %s; upstream reads it "
+		    "relative to the services root %s (write \"%s/%s\")", p, dir, root,
+		    below(adir, aroot) && *below(adir, aroot) ? below(adir, aroot) : dir, p);
+	}
+	free(a);
+out:
+	free(b);
+	free(adir);
+	free(aroot);
+	return bad;
+}
+
 /* Fill src from its config mapping; -1 with err on a bad field. */
 static int
-src_from_config(struct sp_src *src, json_t *m, const char *where, struct sp_yaml_mark mk,
-    char *err, size_t errlen)
+src_from_config(struct sp_src *src, json_t *m, const char *where, json_t *marks, const char *dir,
+    const char *root, char *err, size_t errlen)
 {
 	json_t *p = json_object_get(m, "path"), *id = json_object_get(m, "source_id");
 	json_t *cat = json_object_get(m, "category_id"), *en = json_object_get(m, "enabled");
-	const char *why = NULL;
+	json_t *al = json_object_get(m, "allowed_content_types"), *v;
+	struct sp_yaml_mark mk = sp_yaml_mark_in(marks, "content_sources", src->name, NULL);
+	const char *why = NULL, *field = NULL;
+	size_t i;
 
 	if (!json_is_object(m))
 		why = "expected a mapping";
 	else if (p && !json_is_string(p))
-		why = "path: expected a string";
-	else if (p && sp_path_unsafe(json_string_value(p), 1))
-		why = "path: must be a clean relative path";
+		field = "path", why = "expected a string";
 	else if (id && (!json_is_string(id) || !json_string_length(id)))
-		why = "source_id: expected a string";
+		field = "source_id", why = "expected a string";
 	else if (cat && !json_is_string(cat) && !json_is_null(cat))
-		why = "category_id: expected a string";
+		field = "category_id", why = "expected a string";
 	else if (en && !json_is_boolean(en))
-		why = "enabled: expected true or false";
+		field = "enabled", why = "expected true or false";
+	else if (al && !json_is_array(al) && !json_is_null(al))
+		field = "allowed_content_types", why = "expected a list of kinds";
+	json_array_foreach(json_is_array(al) ? al : NULL, i, v)
+		if (!why && !json_is_string(v))
+			field = "allowed_content_types", why = "expected a list of kinds";
+	if (!why && p) {
+		src->path = NULL;
+		why = resolve_path(src, json_string_value(p), dir, root);
+		field = "path";
+	}
 	if (why) {
-		say(err, errlen, "%s:%lu:%lu: content_sources.%s: %s", where, mk.line, mk.column,
-		    src->name, why);
+		if (field) {
+			struct sp_yaml_mark fm = sp_yaml_mark_in(marks, "content_sources", src->name, field);
+			if (fm.line)
+				mk = fm;
+		}
+		say(err, errlen, "%s:%lu:%lu: content_sources.%s%s%s: %s", where, mk.line, mk.column,
+		    src->name, field ? "." : "", field ? field : "", why);
 		return -1;
 	}
-	src->path = sp_strdup(p ? json_string_value(p) : src->name);
+	if (!p)
+		src->path = sp_strdup(src->name);
 	src->source_id = sp_strdup(id ? json_string_value(id) : src->name);
 	if (cat) {
 		json_decref(src->category);
 		src->category = json_incref(cat);
+	}
+	if (json_is_array(al))
+		src->allowed = json_incref(al);
+	src->conf = json_incref(m);
+	{
+		struct sp_yaml_mark pm = sp_yaml_mark_in(marks, "content_sources", src->name, "path");
+		src->where = sp_asprintf("%s:%lu", where, pm.line ? pm.line : mk.line);
 	}
 	src->enabled = !en || json_is_true(en);
 	return 0;
 }
 
 int
-sp_content_sources(const char *dir, struct sp_sources *s, char *err, size_t errlen)
+sp_content_sources(const char *dir, const char *root, struct sp_sources *s, char *err,
+    size_t errlen)
 {
 	static const char *const names[] = {"config.yaml", "config.yml", NULL};
 	json_t *doc = NULL, *marks = NULL, *cs, *m;
@@ -114,6 +243,20 @@ sp_content_sources(const char *dir, struct sp_sources *s, char *err, size_t errl
 	int rc = SP_EX_DATAERR, e = ENOENT;
 
 	memset(s, 0, sizeof *s);
+	if (root) {
+		s->root = sp_strdup(root);
+	} else {
+		char *a = abs_lexical(dir), *slash = strrchr(a, '/');
+		/* the parent of dir, spelt as dir is when it can be */
+		const char *d = strrchr(dir, '/');
+		if (d && d > dir && d[1])
+			s->root = strndup(dir, (size_t)(d - dir));
+		else if (slash && slash > a)
+			s->root = strndup(a, (size_t)(slash - a));
+		else
+			s->root = sp_strdup("/");
+		free(a);
+	}
 	for (int i = 0; names[i] && e == ENOENT; i++) {
 		free(path);
 		path = sp_path_join(dir, names[i]);
@@ -141,12 +284,10 @@ sp_content_sources(const char *dir, struct sp_sources *s, char *err, size_t errl
 			goto out;
 		}
 		if (cs) {
-			struct sp_yaml_mark mk = sp_yaml_mark_of(marks, "content_sources");
-
 			s->from_config = 1;
 			json_object_foreach(cs, key, m) {
 				struct sp_src *src = add_src(s, key);
-				if (src_from_config(src, m, path, mk, err, errlen))
+				if (src_from_config(src, m, path, marks, dir, s->root, err, errlen))
 					goto out;
 				for (size_t j = 0; j + 1 < s->n; j++) {
 					if (!strcmp(s->v[j].source_id, src->source_id)) {
@@ -155,6 +296,11 @@ sp_content_sources(const char *dir, struct sp_sources *s, char *err, size_t errl
 						goto out;
 					}
 				}
+			}
+			for (size_t j = 0; j < s->n; j++) {
+				char *d = sp_path_join(dir, s->v[j].path);
+				s->v[j].exists = isdir(d);
+				free(d);
 			}
 			rc = 0;
 			goto out;
@@ -175,6 +321,7 @@ sp_content_sources(const char *dir, struct sp_sources *s, char *err, size_t errl
 			struct sp_src *src = add_src(s, ents[i].name);
 			src->path = sp_strdup(ents[i].name);
 			src->source_id = sp_strdup(ents[i].name);
+			src->exists = 1;
 		}
 		sp_dir_free(ents, k);
 	}
@@ -204,7 +351,7 @@ sp_slug_ok(const char *slug)
 	int start = 1;
 
 	if (!*slug)
-		return 0;
+		return 1;	/* a source's index page */
 	for (const char *p = slug; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		/* non-ASCII (the text is valid UTF-8) counts as a letter, but
@@ -329,10 +476,23 @@ struct walk {
 	const struct sp_src *src;
 	const struct sp_scan_cb *cb;
 	json_t *slugs;		/* slug -> path, this source */
+	unsigned long skipped;	/* pages of a kind the source does not allow */
 	int stop;
 	char *err;
 	size_t errlen;
 };
+
+static int
+kind_allowed(json_t *allowed, json_t *kind)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(allowed, i, v)
+		if (json_is_string(kind) && json_equal(v, kind))
+			return 1;
+	return 0;
+}
 
 static void
 page(struct walk *w, const char *rel)
@@ -353,6 +513,18 @@ page(struct walk *w, const char *rel)
 	if (!data) {
 		snprintf(msg, sizeof msg, "%s:%s", path, ebuf);
 		goto bad;
+	}
+	if (w->src->allowed && !kind_allowed(w->src->allowed, json_object_get(data, "kind"))) {
+		json_t *k = json_object_get(data, "kind");
+		snprintf(msg, sizeof msg, "%s: skipped: kind %s%s%s is not in the allowed_content_types of source \"%s\" (%s)",
+		    path, json_is_string(k) ? "\"" : "", json_is_string(k) ? json_string_value(k) : "(none)",
+		    json_is_string(k) ? "\"" : "", w->src->name, w->src->where ? w->src->where : "config");
+		w->skipped++;
+		if (w->cb->warn)
+			w->cb->warn(msg, w->cb->arg);
+		json_decref(data);
+		free(path);
+		return;
 	}
 	prev = json_object_get(w->slugs, json_string_value(json_object_get(data, "slug")));
 	if (prev) {
@@ -387,8 +559,6 @@ walk(struct walk *w, const char *rel)
 
 	e = sp_dir_list(path, &ents, &n);
 	free(path);
-	if (e == ENOENT && !strcmp(rel, w->src->path))
-		return;	/* a source without its directory has no pages yet */
 	if (e) {
 		char msg[1024];
 		snprintf(msg, sizeof msg, "%s/%s: %s", w->root, rel, strerror(e));
@@ -412,24 +582,57 @@ walk(struct walk *w, const char *rel)
 	sp_dir_free(ents, n);
 }
 
+static void
+tell(const struct sp_scan_cb *cb, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (!cb->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cb->warn(msg, cb->arg);
+}
+
 int
-sp_content_scan(const char *dir, const struct sp_scan_cb *cb, char *err, size_t errlen)
+sp_content_scan_in(const char *dir, const char *root, const struct sp_scan_cb *cb, char *err,
+    size_t errlen)
 {
 	struct sp_sources s;
 	int rc;
 
-	if ((rc = sp_content_sources(dir, &s, err, errlen)))
+	if ((rc = sp_content_sources(dir, root, &s, err, errlen)))
 		return rc;
 	for (size_t i = 0; i < s.n && !rc; i++) {
-		struct walk w = {dir, &s.v[i], cb, json_object(), 0, err, errlen};
+		struct walk w = {dir, &s.v[i], cb, json_object(), 0, 0, err, errlen};
 
-		if (s.v[i].enabled)
+		if (!s.v[i].enabled) {
+			json_decref(w.slugs);
+			continue;
+		}
+		if (s.v[i].note)
+			tell(cb, "%s: content source \"%s\": %s", s.v[i].where, s.v[i].name, s.v[i].note);
+		if (!s.v[i].exists)
+			tell(cb, "%s: content source \"%s\": directory %s/%s is missing (no pages read)",
+			    s.v[i].where, s.v[i].name, dir, s.v[i].path);
+		else
 			walk(&w, s.v[i].path);
+		if (w.skipped)
+			tell(cb, "%s: content source \"%s\": %lu page%s skipped (kind not in allowed_content_types)",
+			    s.v[i].where, s.v[i].name, w.skipped, w.skipped == 1 ? "" : "s");
 		json_decref(w.slugs);
 		rc = w.stop;
 	}
 	sp_content_sources_free(&s);
 	return rc;
+}
+
+int
+sp_content_scan(const char *dir, const struct sp_scan_cb *cb, char *err, size_t errlen)
+{
+	return sp_content_scan_in(dir, NULL, cb, err, errlen);
 }
 
 char *
@@ -468,7 +671,8 @@ sp_content_render(const struct sp_sources *s, json_t *data, size_t *len, char *e
 }
 
 char *
-sp_content_default_rel(const struct sp_sources *s, json_t *data, char *err, size_t errlen)
+sp_content_default_rel(const struct sp_sources *s, json_t *data, int dirs, char *err,
+    size_t errlen)
 {
 	const char *sid = json_string_value(json_object_get(data, "source_id"));
 	const char *slug = json_string_value(json_object_get(data, "slug"));
@@ -483,5 +687,7 @@ sp_content_default_rel(const struct sp_sources *s, json_t *data, char *err, size
 		say(err, errlen, "source \"%s\" is not in the content config and is not a directory name", sid);
 		return NULL;
 	}
-	return sp_asprintf("%s/%s.md", src ? src->path : sid, slug);
+	if (!*slug)
+		return sp_asprintf("%s/index.md", src ? src->path : sid);
+	return sp_asprintf(dirs ? "%s/%s/index.md" : "%s/%s.md", src ? src->path : sid, slug);
 }

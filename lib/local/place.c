@@ -15,6 +15,7 @@ sp_place_init(struct sp_place *pl, const char *dir, const struct sp_sources *src
 	pl->src = src;
 	pl->index = NULL;	/* scanned on first use */
 	pl->placed = json_object();
+	pl->layout = json_object();
 }
 
 void
@@ -22,7 +23,8 @@ sp_place_free(struct sp_place *pl)
 {
 	json_decref(pl->index);
 	json_decref(pl->placed);
-	pl->index = pl->placed = NULL;
+	json_decref(pl->layout);
+	pl->index = pl->placed = pl->layout = NULL;
 }
 
 static char *
@@ -36,10 +38,23 @@ static void
 index_page(json_t *rec, void *arg)
 {
 	struct sp_place *pl = arg;
-	char *key = page_key(json_object_get(rec, "data"));
+	json_t *d = json_object_get(rec, "data");
+	const char *sid = json_string_value(json_object_get(d, "source_id"));
+	const char *slug = json_string_value(json_object_get(d, "slug"));
+	const char *p = json_string_value(json_object_get(rec, "path")), *base;
+	char *key = page_key(d);
+	json_t *counts;
 
 	json_object_set(pl->index, key, json_object_get(rec, "path"));
 	free(key);
+	if (sid && slug && *slug && p) {
+		/* SLUG/index.md or SLUG.md: which layout the source uses */
+		int dirs = (base = strrchr(p, '/')) && !strcmp(base + 1, "index.md");
+		if (!(counts = json_object_get(pl->layout, sid)))
+			json_object_set_new(pl->layout, sid, counts = json_pack("[i,i]", 0, 0));
+		json_array_set_new(counts, (size_t)dirs,
+		    json_integer(json_integer_value(json_array_get(counts, (size_t)dirs)) + 1));
+	}
 	json_decref(rec);
 }
 
@@ -65,17 +80,33 @@ index_bad(int code, const char *msg, void *arg)
 
 /* Fill the index on first use: scan dir, row() each record. */
 static void
-scan_once(struct sp_place *pl, int (*scan)(const char *, const struct sp_scan_cb *, char *, size_t),
-    void (*row)(json_t *, void *))
+scan_once(struct sp_place *pl, int pages, void (*row)(json_t *, void *))
 {
-	struct sp_scan_cb cb = {row, index_bad, pl};
+	struct sp_scan_cb cb = {row, index_bad, pl, NULL};
 	char e[512];
 
 	if (pl->index)
 		return;
 	pl->index = json_object();
-	if (access(pl->dir, F_OK) == 0)
-		scan(pl->dir, &cb, e, sizeof e);
+	if (access(pl->dir, F_OK) != 0)
+		return;
+	if (pages)
+		sp_content_scan_in(pl->dir, pl->src ? pl->src->root : NULL, &cb, e, sizeof e);
+	else
+		sp_skills_scan(pl->dir, &cb, e, sizeof e);
+}
+
+/* The layout of new pages of the row's source: 1 for SLUG/index.md. */
+static int
+layout_dirs(const struct sp_place *pl, json_t *data)
+{
+	const char *sid = json_string_value(json_object_get(data, "source_id"));
+	json_t *c = sid ? json_object_get(pl->layout, sid) : NULL;
+	const struct sp_src *src = sid && pl->src ? sp_content_source(pl->src, sid) : NULL;
+
+	if (c)
+		return json_integer_value(json_array_get(c, 1)) > json_integer_value(json_array_get(c, 0));
+	return !strcmp(src ? src->name : sid ? sid : "", "blog");
 }
 
 /* A usable page path: clean, relative, below a source directory, *.md. */
@@ -115,7 +146,7 @@ sp_place_page(struct sp_place *pl, json_t *rec, json_t *data, int remove, char *
 
 	*old = NULL;
 	err[0] = '\0';
-	scan_once(pl, sp_content_scan, index_page);
+	scan_once(pl, 1, index_page);
 	key = page_key(data);
 	hit = json_object_get(pl->index, key);
 	free(key);
@@ -131,7 +162,7 @@ sp_place_page(struct sp_place *pl, json_t *rec, json_t *data, int remove, char *
 		return sp_strdup(json_string_value(hit));
 	if (page_path_ok(p) && in_source(pl, data, p))
 		return sp_strdup(p);
-	return sp_content_default_rel(pl->src, data, err, errlen);
+	return sp_content_default_rel(pl->src, data, layout_dirs(pl, data), err, errlen);
 }
 
 void
@@ -148,7 +179,7 @@ sp_place_page_done(struct sp_place *pl, json_t *data, const char *rel)
 const char *
 sp_place_skill(struct sp_place *pl, json_t *data)
 {
-	scan_once(pl, sp_skills_scan, index_skill);
+	scan_once(pl, 0, index_skill);
 	return json_string_value(json_object_get(pl->index,
 	    json_string_value(json_object_get(data, "skill_id")) ?: ""));
 }

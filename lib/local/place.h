@@ -13,6 +13,7 @@ struct sp_place {
 	json_t *index;			/* content: "source_id/slug" -> page;
 					 * skills: skill_id -> file_path */
 	json_t *placed;			/* content: pages written in this run */
+	json_t *layout;			/* content: source_id -> [flat, dirs] pages */
 };
 
 /* Start placing into dir (content: with its sources src, never NULL;
@@ -24,7 +25,9 @@ void sp_place_free(struct sp_place *pl);
 
 /* Where the content row rec (data) goes: its "file_path" when clean and
  * in its source's directory, else the page that holds its key, the
- * record's "path", else SOURCE/SLUG.md; malloc'd. *old (malloc'd) is the
+ * record's "path", else the layout its source already uses (SOURCE/SLUG.md
+ * or SOURCE/SLUG/index.md; in a source without pages, the latter for a
+ * source named "blog", as upstream writes it); malloc'd. *old (malloc'd) is the
  * page with the key elsewhere, which then moves (not one written in this
  * run: pages that swap places). To remove: the page that holds the key,
  * or NULL when none does. NULL with err when no place can be made up. */

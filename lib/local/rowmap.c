@@ -166,7 +166,9 @@ sp_rowmap_give(const struct sp_colspec *cols, size_t n, json_t *data, json_t *de
 		v = json_object_get(data, cols[i].col);
 		if (!v)
 			v = json_null();
+		/* a boolean left null (a row made by hand) reads back as absent */
 		same = json_equal(v, absent) || (json_is_null(v) && json_is_null(absent)) ||
+		    (cols[i].type == SP_COL_BOOL && json_is_null(v)) ||
 		    (cols[i].type == SP_COL_TAGS && json_is_null(v) && json_is_array(absent) &&
 			!json_array_size(absent));
 		json_decref(absent);

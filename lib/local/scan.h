@@ -12,6 +12,9 @@ struct sp_scan_cb {
 	 * anything else to stop the scan. */
 	int (*bad)(int code, const char *msg, void *arg);
 	void *arg;
+	/* Something read but odd, or left out on purpose: "PATH: what"
+	 * (may be NULL: not told). */
+	void (*warn)(const char *msg, void *arg);
 };
 
 #endif

@@ -27,6 +27,21 @@ static const struct sp_colspec cols[] = {
 };
 #define NCOLS (sizeof cols / sizeof cols[0])
 
+/* The older layout: no config, the frontmatter of index.md says it all. */
+static const struct sp_colspec lcols[] = {
+	{"slug", "skill_id", SP_COL_TEXT},
+	{"title", "name", SP_COL_TEXT},
+	{"description", "description", SP_COL_TEXT},
+	{"enabled", "enabled", SP_COL_BOOL},
+	{"category", "category_id", SP_COL_TEXT},
+	{"tags", "tags", SP_COL_TAGS},
+};
+#define NLCOLS (sizeof lcols / sizeof lcols[0])
+
+/* Metadata key naming the instruction file read, when the config does not
+ * say it (file: names a missing file, or no file: and not SKILL.md). */
+#define IF_KEY "instructions_file"
+
 /* Metadata key holding the frontmatter of the instruction file. */
 #define FM_KEY "instructions_frontmatter"
 
@@ -103,12 +118,111 @@ exists_at(int dfd, const char *name)
 	return faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+static void
+warn(const struct sp_scan_cb *cb, const char *fmt, ...)
+{
+	char msg[1536];
+	va_list ap;
+
+	if (!cb || !cb->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cb->warn(msg, cb->arg);
+}
+
+/* A skill in the older layout: sub/index.md whose frontmatter holds its
+ * fields (slug -> skill_id, title -> name). NULL with *code and err. */
+static json_t *
+legacy_read(int dfd, const char *where, const char *sub, int *code, char *err, size_t errlen)
+{
+	char *buf = NULL, ebuf[512], hex[SP_HEXLEN], uuid[SP_UUID_LEN], *body;
+	json_t *map = NULL, *marks = NULL, *cl = json_object(), *data = NULL, *sid;
+	const char *why;
+	struct sp_fm fm;
+	size_t n, blen;
+	int e;
+
+	*code = SP_EX_DATAERR;
+	if ((e = sp_text_read_at(dfd, "index.md", &buf, &n))) {
+		*code = e == EINVAL ? SP_EX_DATAERR : sp_ex_for_errno(e);
+		say(err, errlen, "%s/index.md: %s", where, e == EINVAL ? "not a regular file" : strerror(e));
+		goto out;
+	}
+	if ((why = text_problem(buf, n))) {
+		say(err, errlen, "%s/index.md: %s", where, why);
+		goto out;
+	}
+	if (sp_fm_split(buf, n, &fm, ebuf, sizeof ebuf)) {
+		say(err, errlen, "%s/index.md:%s", where, ebuf);
+		goto out;
+	}
+	if (!(map = sp_yaml_load(fm.yaml, fm.yaml_len, fm.yaml_line0, &marks, ebuf, sizeof ebuf))) {
+		say(err, errlen, "%s/index.md:%s", where, ebuf);
+		goto out;
+	}
+	if (!json_is_object(map)) {
+		say(err, errlen, "%s/index.md:2:1: the frontmatter is not a mapping", where);
+		goto out;
+	}
+	if (sp_rowmap_take(lcols, NLCOLS, map, marks, NULL, cl, ebuf, sizeof ebuf)) {
+		say(err, errlen, "%s/index.md:%s", where, ebuf);
+		goto out;
+	}
+	sid = json_object_get(cl, "skill_id");
+	if (json_is_null(sid) || !json_string_length(sid))
+		json_object_set_new(cl, "skill_id", json_string(sub));
+	if (json_is_null(json_object_get(cl, "name")))
+		json_object_set(cl, "name", json_object_get(cl, "skill_id"));
+	data = json_object();
+	sid = json_object_get(cl, "skill_id");
+	sp_uuid5(json_string_value(sid), json_string_length(sid), uuid);
+	json_object_set_new(data, "id", json_string(uuid));
+	json_object_set(data, "skill_id", sid);
+	json_object_set(data, "name", json_object_get(cl, "name"));
+	json_object_set(data, "description", json_object_get(cl, "description"));
+	body = sp_crlf_to_lf(fm.body, fm.body_len, &blen);
+	json_object_set_new(data, "instructions", json_stringn_nocheck(body, blen));
+	free(body);
+	json_object_set(data, "enabled", json_object_get(cl, "enabled"));
+	json_object_set(data, "tags", json_object_get(cl, "tags"));
+	json_object_set(data, "category_id", json_object_get(cl, "category_id"));
+	json_object_set_new(data, "file_path", json_sprintf("%s/index.md", sub));
+	json_object_set(data, "metadata", map);
+	sp_rowhash("agent_skills", data, hex);
+	json_object_set_new(data, "content_hash", json_string(hex));
+	*code = 0;
+out:
+	json_decref(map);
+	json_decref(marks);
+	json_decref(cl);
+	free(buf);
+	return data;
+}
+
+/* True when sub/index.md starts with a frontmatter block. */
+static int
+has_frontmatter(int dfd)
+{
+	char b[5] = {0};
+	int fd = openat(dfd, "index.md", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t k;
+
+	if (fd < 0)
+		return 0;
+	k = read(fd, b, 4);
+	close(fd);
+	return k == 4 && !memcmp(b, "---", 3) && (b[3] == '\n' || b[3] == '\r');
+}
+
 json_t *
-sp_skill_read(const char *dir, const char *sub, int *code, char *err, size_t errlen)
+sp_skill_read(const char *dir, const char *sub, const struct sp_scan_cb *cb, int *code, char *err,
+    size_t errlen)
 {
 	char *where = sp_path_join(dir, sub), *buf = NULL, ebuf[512], hex[SP_HEXLEN];
 	char uuid[SP_UUID_LEN];
-	const char *cfg, *why, *file = "SKILL.md";
+	const char *cfg, *why, *file = "SKILL.md", *named = "SKILL.md";
 	json_t *map = NULL, *marks = NULL, *cl = json_object(), *data = NULL, *fv, *sid;
 	size_t n;
 	int dfd, e;
@@ -122,6 +236,10 @@ sp_skill_read(const char *dir, const char *sub, int *code, char *err, size_t err
 	}
 	if (exists_at(dfd, "config.yaml") && exists_at(dfd, "config.yml")) {
 		say(err, errlen, "%s: both config.yaml and config.yml; keep one", where);
+		goto out;
+	}
+	if (!exists_at(dfd, "config.yaml") && !exists_at(dfd, "config.yml")) {
+		data = legacy_read(dfd, where, sub, code, err, errlen);
 		goto out;
 	}
 	cfg = exists_at(dfd, "config.yaml") ? "config.yaml" : "config.yml";
@@ -163,6 +281,14 @@ sp_skill_read(const char *dir, const char *sub, int *code, char *err, size_t err
 		    where, cfg, m.line, m.column, FM_KEY);
 		goto out;
 	}
+	if (json_object_get(map, IF_KEY)) {
+		struct sp_yaml_mark m = sp_yaml_mark_of(marks, IF_KEY);
+		say(err, errlen, "%s/%s:%lu:%lu: %s: reserved for the name of the instruction file read",
+		    where, cfg, m.line, m.column, IF_KEY);
+		goto out;
+	}
+	/* the instruction file, as upstream finds it: the config's file: when
+	 * it is there, else index.md, else SKILL.md */
 	fv = json_object_get(map, "file");
 	if (fv) {
 		struct sp_yaml_mark m = sp_yaml_mark_of(marks, "file");
@@ -171,11 +297,19 @@ sp_skill_read(const char *dir, const char *sub, int *code, char *err, size_t err
 			    json_is_string(fv) ? why : "expected a relative path");
 			goto out;
 		}
-		file = json_string_value(fv);
-	} else if (!exists_at(dfd, "SKILL.md") && exists_at(dfd, "index.md")) {
+		named = file = json_string_value(fv);
+		if (!exists_at(dfd, file)) {
+			file = exists_at(dfd, "index.md") ? "index.md" : exists_at(dfd, "SKILL.md") ? "SKILL.md" : NULL;
+			if (file)
+				warn(cb, "%s/%s:%lu:%lu: file: %s is missing; reading %s", where, cfg, m.line,
+				    m.column, named, file);
+			else
+				file = named;	/* reported below, naming it */
+		}
+	} else if (exists_at(dfd, "index.md")) {
 		file = "index.md";
 	} else if (!exists_at(dfd, "SKILL.md")) {
-		say(err, errlen, "%s: no instruction file (SKILL.md or index.md)", where);
+		say(err, errlen, "%s: no instruction file (index.md or SKILL.md)", where);
 		goto out;
 	}
 	data = json_object();
@@ -185,6 +319,8 @@ sp_skill_read(const char *dir, const char *sub, int *code, char *err, size_t err
 	json_object_set(data, "skill_id", sid);
 	json_object_set(data, "name", json_object_get(cl, "name"));
 	json_object_set(data, "description", json_object_get(cl, "description"));
+	if (strcmp(file, named))	/* say which, so that it is written back there */
+		json_object_set_new(map, IF_KEY, json_string(file));
 	if ((*code = read_instructions(dfd, where, file, data, map, err, errlen))) {
 		json_decref(data);
 		data = NULL;
@@ -231,15 +367,28 @@ sp_skills_scan(const char *dir, const struct sp_scan_cb *cb, char *err, size_t e
 			free(sub);
 			continue;
 		}
+		if (ents[i].name[0] == '.') {	/* .git and the like */
+			free(sub);
+			continue;
+		}
 		c1 = sp_path_join(sub, "config.yaml");
 		c2 = sp_path_join(sub, "config.yml");
 		has = access(c1, F_OK) == 0 || access(c2, F_OK) == 0;
+		if (!has) {
+			int dfd = open(sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			has = dfd >= 0 && has_frontmatter(dfd);
+			if (dfd >= 0)
+				close(dfd);
+		}
 		free(c1);
 		free(c2);
-		free(sub);
-		if (!has)
+		if (!has) {
+			warn(cb, "%s: not a skill (no config.yaml, config.yml or index.md with frontmatter); skipped", sub);
+			free(sub);
 			continue;
-		data = sp_skill_read(dir, ents[i].name, &code, msg, sizeof msg);
+		}
+		free(sub);
+		data = sp_skill_read(dir, ents[i].name, cb, &code, msg, sizeof msg);
 		if (data) {
 			const char *id = json_string_value(json_object_get(data, "skill_id"));
 			json_t *prev = json_object_get(seen, id);
@@ -298,11 +447,40 @@ join_doc(const char *yaml, size_t ylen, int guard, const char *body, size_t blen
 	return p;
 }
 
+/* The one file of a skill in the older layout: DIR/index.md. */
+static int
+legacy_render(json_t *data, struct sp_out out[2], char *err, size_t errlen)
+{
+	static const char *const always[] = {"slug", NULL};
+	static const char *const skip[] = {FM_KEY, IF_KEY, NULL};
+	const char *fp = json_string_value(json_object_get(data, "file_path"));
+	json_t *fm = sp_rowmap_give(lcols, NLCOLS, data, NULL, always, skip, err, errlen), *ins;
+	const char *body = "";
+	size_t ylen, blen = 0;
+	char *y;
+
+	if (!fm)
+		return -1;
+	y = sp_yaml_dump(fm, 0, &ylen, err, errlen);
+	json_decref(fm);
+	if (!y)
+		return -1;
+	ins = json_object_get(data, "instructions");
+	if (json_is_string(ins)) {
+		body = json_string_value(ins);
+		blen = json_string_length(ins);
+	}
+	out[0].rel = sp_strdup(fp);
+	out[0].bytes = join_doc(y, ylen, 1, body, blen, &out[0].len);
+	free(y);
+	return 0;
+}
+
 int
 sp_skill_render(const char *dir, json_t *data, struct sp_out out[2], char *err, size_t errlen)
 {
 	static const char *const always[] = {"id", NULL};
-	static const char *const skip[] = {FM_KEY, NULL};
+	static const char *const skip[] = {FM_KEY, IF_KEY, NULL};
 	json_t *sid = json_object_get(data, "skill_id"), *fp = json_object_get(data, "file_path");
 	json_t *meta = json_object_get(data, "metadata"), *cfg = NULL, *fm, *ins, *fv;
 	char *sub = NULL, *cname = NULL, *subdir = NULL, *y = NULL, *fy = NULL;
@@ -317,6 +495,8 @@ sp_skill_render(const char *dir, json_t *data, struct sp_out out[2], char *err, 
 	}
 	if (json_is_string(fp)) {
 		const char *s = json_string_value(fp), *slash = strchr(s, '/');
+		if (slash && slash > s && !sp_path_unsafe(s, 1) && !strcmp(slash + 1, "index.md"))
+			return legacy_render(data, out, err, errlen);
 		if (slash && slash > s && !sp_path_unsafe(s, 1) &&
 		    (!strcmp(slash + 1, "config.yaml") || !strcmp(slash + 1, "config.yml"))) {
 			sub = strndup(s, (size_t)(slash - s));
@@ -342,7 +522,9 @@ sp_skill_render(const char *dir, json_t *data, struct sp_out out[2], char *err, 
 		goto out;
 	if (!(y = sp_yaml_dump(cfg, 0, &ylen, err, errlen)))
 		goto out;
-	fv = json_object_get(meta, "file");
+	fv = json_object_get(meta, IF_KEY);
+	if (!fv)
+		fv = json_object_get(meta, "file");
 	if (fv && (!json_is_string(fv) || sp_path_unsafe(json_string_value(fv), 1))) {
 		/* sp-scan would refuse the config written with it */
 		say(err, errlen, "metadata.file: %s", json_is_string(fv) ?

@@ -21,6 +21,7 @@ struct ld {
 	unsigned long line0;
 	unsigned long nodes;
 	json_t *marks;
+	const char *kstack[3];	/* the keys leading to the mapping being read */
 	char *err;
 	size_t errlen;
 	int failed;
@@ -266,6 +267,26 @@ key_text(struct ld *L, yaml_event_t *ev, int depth)
 	return s;
 }
 
+/* Record where the value of key (at depth, below the keys in kstack) is:
+ * top-level keys by name, nested ones as "a\x1fb[\x1fc]". */
+static void
+set_mark(struct ld *L, int depth, const char *key, const yaml_mark_t *m)
+{
+	char name[1024];
+	size_t n = 0;
+
+	for (int i = 0; i < depth - 1; i++) {
+		if (!L->kstack[i])
+			return;	/* below a sequence */
+		n += (size_t)snprintf(name + n, n < sizeof name ? sizeof name - n : 0, "%s\x1f", L->kstack[i]);
+	}
+	if (n + strlen(key) + 1 > sizeof name)
+		return;
+	memcpy(name + n, key, strlen(key) + 1);
+	json_object_set_new(L->marks, name, json_pack("[I,I]", (json_int_t)(L->line0 + m->line + 1),
+	    (json_int_t)m->column + 1));
+}
+
 static json_t *
 mapping(struct ld *L, int depth, const yaml_mark_t *start)
 {
@@ -302,11 +323,13 @@ mapping(struct ld *L, int depth, const yaml_mark_t *start)
 			free(key);
 			goto bad;
 		}
-		if (depth == 1 && L->marks)
-			json_object_set_new(L->marks, key, json_pack("[I,I]",
-			    (json_int_t)(L->line0 + ev.start_mark.line + 1),
-			    (json_int_t)ev.start_mark.column + 1));
+		if (depth <= 3 && L->marks)
+			set_mark(L, depth, key, &ev.start_mark);
+		if (depth <= 3)
+			L->kstack[depth - 1] = key;
 		v = node(L, &ev, depth);
+		if (depth <= 3)
+			L->kstack[depth - 1] = NULL;
 		if (!v) {
 			free(key);
 			goto bad;
@@ -496,6 +519,20 @@ sp_yaml_mark_of(json_t *marks, const char *key)
 		r.column = (unsigned long)json_integer_value(json_array_get(m, 1));
 	}
 	return r;
+}
+
+struct sp_yaml_mark
+sp_yaml_mark_in(json_t *marks, const char *k1, const char *k2, const char *k3)
+{
+	char name[1024];
+
+	if (!k2)
+		return sp_yaml_mark_of(marks, k1);
+	if (k3)
+		snprintf(name, sizeof name, "%s\x1f%s\x1f%s", k1, k2, k3);
+	else
+		snprintf(name, sizeof name, "%s\x1f%s", k1, k2);
+	return sp_yaml_mark_of(marks, name);
 }
 
 /* ---- output ---- */

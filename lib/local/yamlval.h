@@ -28,6 +28,10 @@ json_t *sp_yaml_load(const char *buf, size_t n, unsigned long line0, json_t **ma
 /* The [line, column] of top-level key in marks as a mark (0:0 if unknown). */
 struct sp_yaml_mark sp_yaml_mark_of(json_t *marks, const char *key);
 
+/* The mark of a key up to three levels deep (k2, k3 may be NULL): the
+ * value of k1.k2.k3, when no sequence lies on the way (0:0 if unknown). */
+struct sp_yaml_mark sp_yaml_mark_in(json_t *marks, const char *k1, const char *k2, const char *k3);
+
 /* Render v (an object) as a YAML block mapping, deterministically:
  * top-level keys in the object's order (sorted too with sort_top), nested keys sorted
  * bytewise, strings quoted exactly when a plain scalar would read back as
