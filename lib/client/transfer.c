@@ -23,10 +23,21 @@ archive_record(struct sp_reader *in, char **path)
 	const char *why;
 
 	while ((rec = sp_reader_next(in))) {
-		if (strcmp(sp_record_type(rec), "archive"))
-			sp_reader_die(in, "expected an archive record, not \"%s\"", sp_record_type(rec));
-		if (found)
+		if (strcmp(sp_record_type(rec), "archive")) {
+			char type[64];
+
+			/* freed before the exit, so no leak checker sees one */
+			snprintf(type, sizeof type, "%s", sp_record_type(rec));
+			json_decref(rec);
+			json_decref(found);
+			sp_reader_die(in, "expected an archive record, not \"%s\"", type);
+		}
+		if (found) {
+			free(*path);
+			json_decref(rec);
+			json_decref(found);
 			sp_reader_die(in, "more than one archive record");
+		}
 		if (!(*path = sp_record_path(rec, &why)))
 			sp_reader_die(in, "%s", why);
 		found = rec;
