@@ -46,6 +46,43 @@ field(json_t *o, const char *name, char *why, size_t whylen)
 	return s;
 }
 
+/* Split "image" as upstream sends it, a full reference REGISTRY/APP:TAG,
+ * into the name (*image, kept in body as "image_name") and the tag (*tag):
+ * the tag is what follows the last ':' after the last '/'. A "tag" given
+ * as well must agree; without one the reference must carry it. */
+static int
+split_ref(json_t *body, const char **image, const char **tag, char *why, size_t whylen)
+{
+	const char *slash = strrchr(*image, '/'), *base = slash ? slash + 1 : *image;
+	const char *colon = strrchr(base, ':');
+	json_t *tv = json_object_get(body, "tag");
+
+	if (strchr(base, '@')) {
+		snprintf(why, whylen, "\"image\": digest references (@sha256:…) are not supported; give a tag");
+		return -1;
+	}
+	if (!colon) {
+		if (!tv) {
+			snprintf(why, whylen, "\"tag\" must be a non-empty string, or \"image\" a full reference REGISTRY/APP:TAG");
+			return -1;
+		}
+		return 0;
+	}
+	if (!colon[1] || colon == base) {
+		snprintf(why, whylen, "\"image\": \"%s\" is not a reference REGISTRY/APP:TAG", *image);
+		return -1;
+	}
+	if (tv && strcmp(colon + 1, *tag)) {
+		snprintf(why, whylen, "\"image\" carries the tag \"%s\", \"tag\" says \"%s\"", colon + 1, *tag);
+		return -1;
+	}
+	json_object_set_new(body, "image_name", json_stringn(*image, (size_t)(colon - *image)));
+	*image = json_string_value(json_object_get(body, "image_name"));
+	if (!tv)
+		*tag = colon + 1;
+	return 0;
+}
+
 /* The environment of the hook: ours without the names we set and
  * without the state database's credentials (DATABASE_URL, PG*: the hook
  * runs on a tenant's IMAGE and TAG), then ours. */
@@ -229,7 +266,7 @@ void
 cloud_deploy_post(struct cloud_call *k)
 {
 	struct cloud_server *s = k->srv;
-	const char *image, *tag, *request_id;
+	const char *image, *tag = NULL, *request_id;
 	char id[37], err[1024], why[256];
 	char *app_url = NULL, **env;
 	json_error_t je;
@@ -245,7 +282,8 @@ cloud_deploy_post(struct cloud_call *k)
 		return;
 	}
 	if (!(image = field(body, "image", why, sizeof why)) ||
-	    !(tag = field(body, "tag", why, sizeof why))) {
+	    (json_object_get(body, "tag") && !(tag = field(body, "tag", why, sizeof why))) ||
+	    split_ref(body, &image, &tag, why, sizeof why) != 0) {
 		cloud_reply_error(k, 400, "%s", why);
 		json_decref(body);
 		return;

@@ -22,23 +22,57 @@
 #define MANIFEST_NAME SP_MANIFEST_NAME
 #define MANIFEST_MAX SP_MANIFEST_MAX
 
+/* A plain tarball (no manifest inside) rewritten as an sp archive in a
+ * new cache temp file (*path, *fd open), a->sha256 and a->size set to
+ * its own; 0, or -1 after replying. */
+static int
+repack(struct cloud_call *k, struct cs_archive *a, char **path, int *fd)
+{
+	char err[1024];
+	int rc;
+
+	*fd = cloud_cache_tmp(k->srv, path);
+	if (*fd < 0) {
+		cloud_reply_error(k, 500, "archive cache: %s", strerror(errno));
+		return -1;
+	}
+	if (lseek(k->body_fd, 0, SEEK_SET) < 0)
+		rc = SP_EX_IOERR, snprintf(err, sizeof err, "spool: %s", strerror(errno));
+	else
+		rc = sp_archive_repack(k->body_fd, k->srv->cfg.max_tree, a->manifest, a->manifest_len,
+		    *fd, 6, a->sha256, &a->size, err, sizeof err);
+	if (rc != 0) {
+		/* the first pass accepted it: a failure now is ours */
+		cloud_reply_error(k, 500, "repacking the upload: %s", err);
+		close(*fd);
+		unlink(*path);
+		free(*path);
+		*path = NULL;
+		*fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 void
 cloud_files_push(struct cloud_call *k)
 {
 	struct cs_archive a;
-	json_t *manifest = NULL, *files;
-	char err[1024];
+	json_t *manifest = NULL, *files, *reply;
+	char err[1024], *path;
 	PGconn *c;
-	int rc;
+	int rc, plain = 0, fd;
 
 	memset(&a, 0, sizeof a);
 	if (!k->body_size) {
 		cloud_reply_error(k, 400, "empty body: expected a tar.gz archive");
 		return;
 	}
-	/* one pass: verification hands back the manifest's exact bytes */
-	rc = sp_archive_verify_fd_text(k->body_fd, k->srv->cfg.max_tree, &manifest, &a.manifest,
-	    &a.manifest_len, err, sizeof err);
+	/* one pass: verification hands back the manifest's exact bytes; a
+	 * plain tarball (upstream's, no manifest) is hashed entry by entry
+	 * and gets the manifest built from it */
+	rc = sp_archive_verify_fd_opt(k->body_fd, k->srv->cfg.max_tree, SP_AR_PLAIN, &manifest,
+	    &a.manifest, &a.manifest_len, &plain, err, sizeof err);
 	if (rc == SP_EX_IOERR) {
 		cloud_reply_error(k, 500, "reading the upload: %s", err);
 		return;
@@ -53,25 +87,45 @@ cloud_files_push(struct cloud_call *k)
 	 * manifest_sha256 and sha256sum computes of .sp-manifest.json */
 	sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
 	json_decref(manifest);
+	path = k->body_path;
+	fd = k->body_fd;
 	a.size = k->body_size;
 	memcpy(a.sha256, k->body_sha256, SP_HEXLEN);
-	if (!(c = cloud_conn(k))) {
+	/* only sp archives are stored and served: a plain one is rewritten */
+	if (plain && repack(k, &a, &path, &fd) != 0) {
 		cs_archive_clear(&a);
 		return;
 	}
-	rc = cs_archive_store(c, k->tenant, k->body_fd, &a, k->srv->cfg.keep, err, sizeof err);
+	if (!(c = cloud_conn(k))) {
+		rc = -1;
+		goto out;
+	}
+	rc = cs_archive_store(c, k->tenant, fd, &a, k->srv->cfg.keep, err, sizeof err);
 	if (rc != CS_OK) {
 		cloud_reply_store(k, c, rc, err);
 	} else {
-		cloud_reply_json(k, 200, json_pack("{sisssIsssssI}", "files_uploaded", a.files,
+		reply = json_pack("{sisssIsssssI}", "files_uploaded", a.files,
 		    "manifest_sha256", a.manifest_sha256, "generation", (json_int_t)a.generation,
-		    "uploaded_at", a.uploaded_at, "sha256", a.sha256, "size", (json_int_t)a.size));
+		    "uploaded_at", a.uploaded_at, "sha256", a.sha256, "size", (json_int_t)a.size);
+		if (plain)
+			json_object_set_new(reply, "manifest_built", json_true());
+		cloud_reply_json(k, 200, reply);
 		cloud_mcache_put(k->srv->mcache, a.sha256, a.manifest, a.manifest_len);
-		/* the spooled body is the archive: it seeds the cache */
-		cloud_cache_put(k->srv, k->body_path, a.sha256);
-		k->body_path = NULL;
+		/* the stored archive seeds the cache */
+		cloud_cache_put(k->srv, path, a.sha256);
+		if (path == k->body_path)
+			k->body_path = NULL;
+		path = NULL;
 	}
 	cloud_conn_done(k, c);
+out:
+	if (plain) {
+		close(fd);
+		if (path) {
+			unlink(path);
+			free(path);
+		}
+	}
 	cs_archive_clear(&a);
 }
 

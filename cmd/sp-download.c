@@ -160,6 +160,11 @@ manifest(struct sp_http *h, int missing_ok)
 		rec = json_pack("{s:s}", "type", "file");
 		json_object_update(rec, f);
 		json_object_set_new(rec, "type", json_string("file"));
+		/* upstream's manifest: {path, checksum, size}, checksum the SHA-256 */
+		if (!json_object_get(rec, "sha256") && json_is_string(json_object_get(rec, "checksum"))) {
+			json_object_set(rec, "sha256", json_object_get(rec, "checksum"));
+			json_object_del(rec, "checksum");
+		}
 		sp_emit(rec);
 	}
 	json_decref(m);

@@ -87,39 +87,22 @@ take(struct sp_reader *in, json_t *rec, long long *maxtime)
 static char *
 manifest(long long stamp, size_t *len, char *checksum)
 {
-	json_t *doc = json_object(), *files = json_array();
+	struct sp_mfile *v = sp_calloc(nents ? nents : 1, sizeof *v);
 	struct sp_manifest m;
-	char ts[32], why[512], *s;
-	sp_sha256 h;
+	char why[512], *s;
 	size_t i;
 
-	sp_mchecksum_init(&h);
 	for (i = 0; i < nents; i++) {
-		struct ent *e = &ents[i];
-		json_t *f = json_object();
-		char mode[8];
-
-		snprintf(mode, sizeof mode, "%04o", e->mode);
-		json_object_set_new(f, "path", json_string(e->path));
-		json_object_set_new(f, "size", json_integer(e->size));
-		json_object_set_new(f, "mode", json_string(mode));
-		json_object_set_new(f, "sha256", json_string(e->sha256));
-		if (e->link)
-			json_object_set_new(f, "link", json_string(e->link));
-		json_array_append_new(files, f);
-		sp_mchecksum_add(&h, e->path, e->size, e->mode, e->sha256, e->link);
+		v[i].path = ents[i].path;
+		v[i].size = ents[i].size;
+		v[i].mode = ents[i].mode;
+		v[i].link = ents[i].link;
+		memcpy(v[i].sha256, ents[i].sha256, SP_HEXLEN);
 	}
-	sp_sha256_final(&h, checksum);
-	sp_rfc3339(stamp, ts);
-	json_object_set_new(doc, "version", json_integer(1));
-	json_object_set_new(doc, "files", files);
-	json_object_set_new(doc, "timestamp", json_string(ts));
-	json_object_set_new(doc, "checksum", json_string(checksum));
-	s = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
+	s = sp_manifest_text(v, nents, stamp, len, checksum);
+	free(v);
 	if (!s)
 		sp_die(SP_EX_SOFTWARE, "cannot serialize the manifest");
-	*len = strlen(s);
 	if (sp_manifest_parse(s, *len, LLONG_MAX, &m, why, sizeof why) != 0)
 		sp_die(SP_EX_DATAERR, "cannot pack: %s", why);
 	sp_manifest_free(&m);

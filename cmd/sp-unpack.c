@@ -18,7 +18,7 @@
 
 static const char usage[] =
     "usage: sp-unpack [-n] [--delete] [--remove LIST] [--max-size SIZE] [--sync]\n"
-    "                 [ARCHIVE] DIR\n"
+    "                 [--plain] [ARCHIVE] DIR\n"
     "Verify the tar.gz ARCHIVE (or stdin, or \"-\") against its manifest, refuse\n"
     "anything unsafe, then make DIR the new tree in one atomic step. Writes a\n"
     "file record per file installed.\n"
@@ -27,7 +27,9 @@ static const char usage[] =
     "      --remove LIST remove the local files named by the file records in\n"
     "                    LIST (\"-\": stdin) in the same atomic step\n"
     "      --max-size N  refuse archives larger than N bytes (K/M/G/T; default 4G)\n"
-    "      --sync        flush the new tree to disk before switching\n";
+    "      --sync        flush the new tree to disk before switching\n"
+    "      --plain       also take a tarball without a manifest (upstream's):\n"
+    "                    every entry is checked and hashed, the manifest built\n";
 
 struct removed {
 	char **v;
@@ -50,17 +52,14 @@ on_removed(const char *path, int conflict, void *arg)
 /* Install (or with st NULL, only verify) every entry; returns 0 or an
  * exit status with the message in err. */
 static int
-extract(struct sp_areader *ar, struct sp_stage *st, long long *mtimes, char *err, size_t errlen)
+extract(struct sp_areader *ar, struct sp_stage *st, char *err, size_t errlen)
 {
-	const struct sp_manifest *m = sp_areader_manifest(ar);
 	struct sp_aentry e;
 	const void *p;
 	size_t n;
 	int t, fd;
 
 	while ((t = sp_areader_next(ar, &e, err, errlen)) == 0) {
-		if (e.file)
-			mtimes[e.file - m->v] = e.mtime;
 		if (!st)
 			continue;
 		switch (e.kind) {
@@ -124,7 +123,7 @@ read_remove(const char *list, size_t *n)
 }
 
 static void
-emit_installed(const struct sp_manifest *m, const long long *mtimes)
+emit_installed(const struct sp_manifest *m)
 {
 	size_t i;
 
@@ -138,7 +137,7 @@ emit_installed(const struct sp_manifest *m, const long long *mtimes)
 		json_object_set_new(rec, "path", json_string(f->path));
 		json_object_set_new(rec, "size", json_integer(f->size));
 		json_object_set_new(rec, "mode", json_string(mode));
-		json_object_set_new(rec, "mtime", json_integer(mtimes[i]));
+		json_object_set_new(rec, "mtime", json_integer(f->mtime));
 		json_object_set_new(rec, "sha256", json_string(f->sha256));
 		if (f->link)
 			json_object_set_new(rec, "link", json_string(f->link));
@@ -155,17 +154,18 @@ main(int argc, char **argv)
 		{"remove", required_argument, NULL, 'R'},
 		{"max-size", required_argument, NULL, 'M'},
 		{"sync", no_argument, NULL, 'S'},
+		{"plain", no_argument, NULL, 'P'},
 		SP_STD_LONGOPTS,
 		{0},
 	};
-	long long max_size = SP_ARCHIVE_MAX_DEFAULT, *mtimes;
+	long long max_size = SP_ARCHIVE_MAX_DEFAULT;
 	struct removed rm = {0};
 	struct sp_areader *ar;
 	struct sp_stage *st = NULL;
 	const char *archive = "-", *dir, *list = NULL;
 	char **drop = NULL;
 	size_t ndrop = 0;
-	int c, dry = 0, sync = 0, fd, t;
+	int c, dry = 0, sync = 0, flags = 0, fd, t;
 	char err[1024];
 	size_t i;
 
@@ -177,6 +177,7 @@ main(int argc, char **argv)
 		case 'R': list = optarg; break;
 		case 'M': max_size = sp_parse_size("--max-size", optarg); break;
 		case 'S': sync = 1; break;
+		case 'P': flags |= SP_AR_PLAIN; break;
 		case 'h': sp_help(usage);
 		case 'V': sp_version();
 		default: sp_usage_die(usage, NULL);
@@ -197,12 +198,11 @@ main(int argc, char **argv)
 	fd = strcmp(archive, "-") ? open(archive, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0)
 		sp_die_errno(sp_ex_for_errno(errno), "%s", archive);
-	if ((t = sp_areader_open(fd, max_size, &ar, err, sizeof err)))
+	if ((t = sp_areader_open_opt(fd, max_size, flags, &ar, err, sizeof err)))
 		sp_die(t, "%s", err);
-	mtimes = sp_calloc(sp_areader_manifest(ar)->n, sizeof *mtimes);
 	if (!dry)
 		st = sp_stage_new(dir);
-	if ((t = extract(ar, st, mtimes, err, sizeof err))) {
+	if ((t = extract(ar, st, err, sizeof err))) {
 		if (st)
 			sp_stage_abort(st);
 		sp_die(t, "%s", err);
@@ -213,7 +213,7 @@ main(int argc, char **argv)
 	if (fd != STDIN_FILENO)
 		close(fd);
 
-	emit_installed(sp_areader_manifest(ar), mtimes);
+	emit_installed(sp_areader_manifest(ar));
 	for (i = 0; i < rm.n; i++) {
 		json_t *rec = json_object();
 
@@ -227,7 +227,6 @@ main(int argc, char **argv)
 	for (i = 0; i < ndrop; i++)
 		free(drop[i]);
 	free(drop);
-	free(mtimes);
 	sp_areader_free(ar);
 	sp_finish_stdout();
 	return 0;

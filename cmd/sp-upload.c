@@ -22,7 +22,7 @@
 static const char usage[] =
     "usage: sp-upload [OPTION]... files [ARCHIVE]\n"
     "       sp-upload [OPTION]... database [FILE]\n"
-    "       sp-upload [OPTION]... deploy IMAGE TAG\n"
+    "       sp-upload [OPTION]... deploy IMAGE TAG | IMAGE:TAG\n"
     "POST to the cloud API (SP_API_URL, SP_TENANT, SP_TOKEN or SP_TOKEN_FILE)\n"
     "and write one result record:\n"
     "  files      the tar.gz ARCHIVE; without it, stdin holds either the\n"
@@ -192,6 +192,7 @@ main(int argc, char **argv)
 	struct sp_http_opts ho = {0};
 	struct sp_http *h;
 	const char *kind;
+	char *image = NULL, *tag = NULL, *colon, *slash;
 	int c, nargs;
 
 	sp_setprog(argv[0]);
@@ -216,11 +217,22 @@ main(int argc, char **argv)
 		if (nargs > 1)
 			sp_usage_die(usage, "too many arguments");
 	} else if (!strcmp(kind, "deploy")) {
-		if (nargs != 2)
-			sp_usage_die(usage, "deploy takes IMAGE and TAG");
-		if (!ref_ok(argv[optind], 255))
+		if (nargs < 1 || nargs > 2)
+			sp_usage_die(usage, "deploy takes IMAGE and TAG, or IMAGE:TAG");
+		image = sp_strdup(argv[optind]);
+		if (nargs == 2) {
+			tag = sp_strdup(argv[optind + 1]);
+		} else {
+			/* the full reference: the tag follows the last ':' after the last '/' */
+			slash = strrchr(image, '/');
+			if (!(colon = strrchr(slash ? slash : image, ':')))
+				sp_usage_die(usage, "deploy takes IMAGE and TAG, or IMAGE:TAG");
+			*colon = '\0';
+			tag = sp_strdup(colon + 1);
+		}
+		if (!ref_ok(image, 255))
 			sp_usage_die(usage, "invalid image name");
-		if (!ref_ok(argv[optind + 1], 128))
+		if (!ref_ok(tag, 128))
 			sp_usage_die(usage, "invalid tag");
 	} else {
 		sp_usage_die(usage, "unknown kind \"%s\" (files, database or deploy)", kind);
@@ -236,7 +248,9 @@ main(int argc, char **argv)
 	else if (!strcmp(kind, "database"))
 		database(h, nargs ? argv[optind] : NULL);
 	else
-		deploy(h, argv[optind], argv[optind + 1]);
+		deploy(h, image, tag);
+	free(image);
+	free(tag);
 	sp_http_free(h);
 	sp_finish_stdout();
 	return 0;

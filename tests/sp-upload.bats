@@ -172,7 +172,7 @@ setup() {
 	result=$output
 	[ "$(logf 1 path)" = /api/v1/cloud/tenants/t1/deploy ]
 	run jq -c '[.image, .tag, (.request_id | test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"))]' "$FAULT_DIR/body"
-	assert_output '["registry.example.com/app","v1.2",true]'
+	assert_output '["registry.example.com/app:v1.2","v1.2",true]'
 	[ "$(jq -r .operation <<<"$result")" = deploy ]
 	[ "$(jq -r .details.deployment_id <<<"$result")" = 1 ]
 }

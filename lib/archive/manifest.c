@@ -7,6 +7,7 @@
 #include "archive/manifest.h"
 #include "core/err.h"
 #include "core/path.h"
+#include "core/tstamp.h"
 
 void
 sp_mchecksum_init(sp_sha256 *h)
@@ -249,4 +250,41 @@ bad:
 	}
 	sp_manifest_free(m);
 	return -1;
+}
+
+char *
+sp_manifest_text(const struct sp_mfile *v, size_t n, long long stamp, size_t *len,
+    char checksum[SP_HEXLEN])
+{
+	json_t *doc = json_object(), *files = json_array();
+	char ts[32], *s;
+	sp_sha256 h;
+	size_t i;
+
+	sp_mchecksum_init(&h);
+	for (i = 0; i < n; i++) {
+		const struct sp_mfile *e = &v[i];
+		json_t *f = json_object();
+		char mode[8];
+
+		snprintf(mode, sizeof mode, "%04o", e->mode);
+		json_object_set_new(f, "path", json_string(e->path));
+		json_object_set_new(f, "size", json_integer(e->size));
+		json_object_set_new(f, "mode", json_string(mode));
+		json_object_set_new(f, "sha256", json_string(e->sha256));
+		if (e->link)
+			json_object_set_new(f, "link", json_string(e->link));
+		json_array_append_new(files, f);
+		sp_mchecksum_add(&h, e->path, e->size, e->mode, e->sha256, e->link);
+	}
+	sp_sha256_final(&h, checksum);
+	sp_rfc3339(stamp, ts);
+	json_object_set_new(doc, "version", json_integer(1));
+	json_object_set_new(doc, "files", files);
+	json_object_set_new(doc, "timestamp", json_string(ts));
+	json_object_set_new(doc, "checksum", json_string(checksum));
+	s = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	*len = s ? strlen(s) : 0;
+	return s;
 }

@@ -19,6 +19,7 @@ struct sp_mfile {
 	char sha256[SP_HEXLEN];	/* of the contents, or of the link target */
 	char *link;		/* symlink target, NULL for a regular file */
 	int seen;		/* set by the archive reader */
+	long long mtime;	/* from the tar header, set by the archive reader */
 };
 
 /* A parsed and validated manifest. */
@@ -54,6 +55,13 @@ const char *sp_name_too_long(const char *path);
  * -1 with "ENTRY: reason" in err (m is then empty). */
 int sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manifest *m,
     char *err, size_t errlen);
+
+/* The manifest text for v[0..n) in that order (the caller sorts it
+ * bytewise by path): compact JSON, version 1, "timestamp" stamp (Unix
+ * seconds, as RFC 3339 UTC), the canonical checksum (also copied into
+ * checksum). malloc'd, *len bytes; NULL when jansson cannot serialize. */
+char *sp_manifest_text(const struct sp_mfile *v, size_t n, long long stamp, size_t *len,
+    char checksum[SP_HEXLEN]);
 
 /* The listed file with this path, or NULL. */
 struct sp_mfile *sp_manifest_find(const struct sp_manifest *m, const char *path);

@@ -11,6 +11,7 @@
 #include "archive/gz.h"
 #include "archive/sparchive.h"
 #include "core/err.h"
+#include "core/keytab.h"
 #include "core/path.h"
 
 /* ---- reader ---- */
@@ -18,6 +19,7 @@
 struct sp_areader {
 	struct archive *a;
 	struct sp_gzr *gz;
+	long long max;
 	struct sp_manifest m;
 	struct sp_mfile *cur;	/* file whose data is being read */
 	sp_sha256 h;
@@ -28,7 +30,19 @@ struct sp_areader {
 	char name[256];		/* printable raw name of the current entry */
 	int code;		/* sticky failure */
 	char err[768];
+	int pend;		/* a header read ahead: 1, or -1 for the end */
+	struct archive_entry *pae;
+	/* a plain tarball: no manifest in it, one built from its entries */
+	int plain;
+	size_t cap;
+	struct sp_keytab names;	/* path -> NAME_FILE or NAME_DIR */
+	long long newest;	/* newest mtime */
+	size_t mest;		/* the manifest's size, estimated */
 };
+
+#define NAME_FILE ((void *)1)
+#define NAME_LINK ((void *)2)
+#define NAME_DIR ((void *)3)
 
 /* Copy s into out[n] with control characters shown as '?'. */
 static void
@@ -154,10 +168,66 @@ header(struct sp_areader *r, struct archive_entry **ae, char *err, size_t errlen
 	return 0;
 }
 
+/* A reader on fd with its first header read (into *ae; t as header()). */
+static struct sp_areader *
+start(int fd, long long max_size, struct archive_entry **ae, int *t, char *err, size_t errlen)
+{
+	struct sp_areader *r = sp_calloc(1, sizeof *r);
+
+	r->gz = sp_gzr_new(fd, max_size);
+	r->max = max_size;
+	r->a = archive_read_new();
+	if (!r->a)
+		sp_fatal("out of memory");
+	sp_keytab_init(&r->names);
+	archive_read_support_format_tar(r->a);
+	if (archive_read_open(r->a, r, NULL, rd, NULL) != ARCHIVE_OK) {
+		*t = fail_la(r, "archive", err, errlen);
+		return r;
+	}
+	*t = header(r, ae, err, errlen);
+	return r;
+}
+
+int
+sp_areader_open_given(int fd, long long max_size, const char *text, size_t len,
+    struct sp_areader **rp, char *err, size_t errlen)
+{
+	struct archive_entry *ae;
+	struct sp_areader *r;
+	int t;
+
+	*rp = NULL;
+	r = start(fd, max_size, &ae, &t, err, errlen);
+	if (t <= 0 && sp_manifest_parse(text, len, max_size, &r->m, r->err, sizeof r->err) != 0) {
+		t = r->code = SP_EX_DATAERR;
+		snprintf(err, errlen, "%s", r->err);
+	}
+	if (t > 0) {
+		sp_areader_free(r);
+		return t;
+	}
+	r->mtext = sp_malloc(len + 1);
+	memcpy(r->mtext, text, len);
+	r->mtext[len] = '\0';
+	r->mlen = len;
+	r->pend = t < 0 ? -1 : 1;
+	r->pae = ae;
+	*rp = r;
+	return 0;
+}
+
 int
 sp_areader_open(int fd, long long max_size, struct sp_areader **rp, char *err, size_t errlen)
 {
-	struct sp_areader *r = sp_calloc(1, sizeof *r);
+	return sp_areader_open_opt(fd, max_size, 0, rp, err, errlen);
+}
+
+int
+sp_areader_open_opt(int fd, long long max_size, int flags, struct sp_areader **rp, char *err,
+    size_t errlen)
+{
+	struct sp_areader *r;
 	struct archive_entry *ae;
 	char *buf = NULL;
 	size_t got = 0;
@@ -165,24 +235,24 @@ sp_areader_open(int fd, long long max_size, struct sp_areader **rp, char *err, s
 	int t;
 
 	*rp = NULL;
-	r->gz = sp_gzr_new(fd, max_size);
-	r->a = archive_read_new();
-	if (!r->a)
-		sp_fatal("out of memory");
-	archive_read_support_format_tar(r->a);
-	if (archive_read_open(r->a, r, NULL, rd, NULL) != ARCHIVE_OK) {
-		fail_la(r, "archive", err, errlen);
+	r = start(fd, max_size, &ae, &t, err, errlen);
+	if (t > 0)
 		goto bad;
+	if ((flags & SP_AR_PLAIN) && (t < 0 || strcmp(r->path, SP_MANIFEST_NAME))) {
+		/* no manifest first: a plain tarball, checked entry by entry */
+		r->plain = 1;
+		r->pend = t < 0 ? -1 : 1;
+		r->pae = ae;
+		*rp = r;
+		return 0;
 	}
-	t = header(r, &ae, err, errlen);
 	if (t < 0) {
 		fail(r, SP_EX_DATAERR, err, errlen, "archive: empty, no " SP_MANIFEST_NAME);
 		goto bad;
 	}
-	if (t > 0)
-		goto bad;
 	if (strcmp(r->path, SP_MANIFEST_NAME) || archive_entry_filetype(ae) != AE_IFREG) {
-		fail(r, SP_EX_DATAERR, err, errlen, "%s: the first entry must be the manifest " SP_MANIFEST_NAME, r->name);
+		fail(r, SP_EX_DATAERR, err, errlen, "%s: the first entry must be the manifest " SP_MANIFEST_NAME
+		    " (a plain tarball needs --plain)", r->name);
 		goto bad;
 	}
 	size = archive_entry_size(ae);
@@ -252,6 +322,10 @@ sp_areader_data(struct sp_areader *r, const void **p, size_t *n, char *err, size
 		*n = 0;
 		r->cur = NULL;
 		sp_sha256_final(&r->h, hex);
+		if (r->plain && r->got == f->size) {
+			memcpy(f->sha256, hex, SP_HEXLEN);
+			return 0;
+		}
 		if (r->got != f->size)
 			return fail(r, SP_EX_DATAERR, err, errlen, "%s: holds %lld bytes, the manifest says %lld",
 			    r->name, r->got, f->size);
@@ -272,6 +346,134 @@ sp_areader_data(struct sp_areader *r, const void **p, size_t *n, char *err, size
 	return 0;
 }
 
+/* ---- plain tarballs: no manifest inside, one built on the way ---- */
+
+static int
+mcmp(const void *x, const void *y)
+{
+	const struct sp_mfile *a = x, *b = y;
+
+	return strcmp(a->path, b->path);
+}
+
+/* Check and take one entry of a plain tarball (r->path, header ae): the
+ * same rules a manifest enforces, applied to the names seen so far. */
+static int
+plain_entry(struct sp_areader *r, struct archive_entry *ae, struct sp_aentry *e, char *err,
+    size_t errlen)
+{
+	int type = archive_entry_filetype(ae);
+	char *p = r->path, *s, pre[256];
+	struct sp_kent *k;
+	struct sp_mfile *f;
+	const char *target, *why;
+
+	/* every parent is a directory, never a file or symlink of the archive */
+	for (s = p; (s = strchr(s, '/')); s++) {
+		k = sp_keytab_find(&r->names, p, (size_t)(s - p));
+		if (k && k->val != NAME_DIR) {
+			*s = '\0';
+			printable(p, pre, sizeof pre);
+			*s = '/';
+			return fail(r, SP_EX_DATAERR, err, errlen, "%s: %s %s", r->name, k->val == NAME_LINK ?
+			    "would be written through the symlink" : "lies below the file", pre);
+		}
+		if (!k)
+			sp_keytab_add(&r->names, p, (size_t)(s - p), NAME_DIR);
+	}
+	k = sp_keytab_find(&r->names, p, strlen(p));
+	e->path = p;
+	e->mtime = archive_entry_mtime(ae);
+	e->file = NULL;
+	if (type == AE_IFDIR) {
+		if (k && k->val != NAME_DIR)
+			return fail(r, SP_EX_DATAERR, err, errlen, "%s: a directory and a file of the same name", r->name);
+		if (!k)
+			sp_keytab_add(&r->names, p, strlen(p), NAME_DIR);
+		e->kind = SP_AE_DIR;
+		return 0;
+	}
+	if (k)
+		return fail(r, SP_EX_DATAERR, err, errlen, k->val == NAME_DIR ?
+		    "%s: a file where the archive has a directory" : "%s: duplicate entry", r->name);
+	/* a bound on memory: what the manifest of these names would take */
+	r->mest += 2 * strlen(p) + 128;
+	if (r->mest > (size_t)SP_MANIFEST_MAX)
+		return fail(r, SP_EX_DATAERR, err, errlen, "%s: too many files for one archive (its manifest would pass %lld bytes)",
+		    r->name, SP_MANIFEST_MAX);
+	if (r->m.n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 64;
+		r->m.v = sp_realloc(r->m.v, r->cap * sizeof *r->m.v);
+	}
+	f = &r->m.v[r->m.n++];
+	memset(f, 0, sizeof *f);
+	f->path = sp_strdup(p);
+	f->seen = 1;
+	f->mtime = e->mtime;
+	f->mode = archive_entry_perm(ae) & 0111 ? 0755 : 0644;	/* as sp-pack writes files */
+	if (e->mtime > r->newest)
+		r->newest = e->mtime;
+	sp_keytab_add(&r->names, p, strlen(p), type == AE_IFLNK ? NAME_LINK : NAME_FILE);
+	e->file = f;
+	if (type == AE_IFLNK) {
+		if (!(target = archive_entry_symlink_utf8(ae)))
+			target = archive_entry_symlink(ae);
+		if (!target)
+			return fail(r, SP_EX_DATAERR, err, errlen, "%s: a symlink without a target", r->name);
+		if (!sp_utf8_valid(target, strlen(target)))
+			return fail(r, SP_EX_DATAERR, err, errlen, "%s: symlink target is not valid UTF-8", r->name);
+		if ((why = sp_link_unsafe(p, target)))
+			return fail(r, SP_EX_DATAERR, err, errlen, "%s: %s", r->name, why);
+		f->link = sp_strdup(target);
+		f->mode = 0777;
+		sp_sha256_hex(target, strlen(target), f->sha256);
+		e->kind = SP_AE_LINK;
+		return 0;
+	}
+	if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
+		return fail(r, SP_EX_DATAERR, err, errlen, "%s: no size in its header", r->name);
+	f->size = archive_entry_size(ae);
+	if (f->size > r->max - r->m.total)
+		return fail(r, SP_EX_DATAERR, err, errlen, "%s: the files add up to more than the size limit of %lld bytes",
+		    r->name, r->max);
+	r->m.total += f->size;
+	r->cur = f;
+	r->got = 0;
+	sp_sha256_init(&r->h);
+	e->kind = SP_AE_FILE;
+	return 0;
+}
+
+/* The end of a plain tarball: its manifest, built and checked by the
+ * parser every manifest goes through. -1 (the end), or an exit status. */
+static int
+plain_finish(struct sp_areader *r, char *err, size_t errlen)
+{
+	struct sp_manifest m;
+	char sum[SP_HEXLEN], *text;
+	size_t i, len;
+
+	if (r->m.n)
+		qsort(r->m.v, r->m.n, sizeof *r->m.v, mcmp);
+	if (!(text = sp_manifest_text(r->m.v, r->m.n, r->newest, &len, sum)))
+		return fail(r, SP_EX_SOFTWARE, err, errlen, "archive: cannot serialize its manifest");
+	if (sp_manifest_parse(text, len, r->max, &m, r->err, sizeof r->err) != 0) {
+		free(text);
+		r->code = SP_EX_DATAERR;
+		snprintf(err, errlen, "%s", r->err);
+		return r->code;
+	}
+	for (i = 0; i < m.n; i++) {
+		m.v[i].seen = 1;
+		m.v[i].mtime = r->m.v[i].mtime;
+	}
+	sp_manifest_free(&r->m);
+	r->m = m;
+	r->mtext = text;
+	r->mlen = len;
+	return -1;
+}
+
 int
 sp_areader_next(struct sp_areader *r, struct sp_aentry *e, char *err, size_t errlen)
 {
@@ -288,7 +490,13 @@ sp_areader_next(struct sp_areader *r, struct sp_aentry *e, char *err, size_t err
 		if ((t = sp_areader_data(r, &p, &n, err, errlen)) != 0)
 			return t;
 	for (;;) {
-		t = header(r, &ae, err, errlen);
+		if (r->pend) {
+			t = r->pend < 0 ? -1 : 0;
+			ae = r->pae;
+			r->pend = 0;
+		} else {
+			t = header(r, &ae, err, errlen);
+		}
 		if (t > 0)
 			return t;
 		if (t < 0)
@@ -296,7 +504,10 @@ sp_areader_next(struct sp_areader *r, struct sp_aentry *e, char *err, size_t err
 		if (archive_entry_filetype(ae) == AE_IFDIR && !strcmp(r->path, "."))
 			continue;	/* the root itself */
 		if (!strcmp(r->path, SP_MANIFEST_NAME))
-			return fail(r, SP_EX_DATAERR, err, errlen, "%s: a second manifest", r->name);
+			return fail(r, SP_EX_DATAERR, err, errlen, r->plain ?
+			    "%s: the manifest must be the first entry" : "%s: a second manifest", r->name);
+		if (r->plain)
+			return plain_entry(r, ae, e, err, errlen);
 		f = sp_manifest_find(&r->m, r->path);
 		if ((pre = sp_manifest_prefix(&r->m, r->path)))
 			return fail(r, SP_EX_DATAERR, err, errlen, "%s: %s %s", r->name,
@@ -315,6 +526,7 @@ sp_areader_next(struct sp_areader *r, struct sp_aentry *e, char *err, size_t err
 		if (f->seen)
 			return fail(r, SP_EX_DATAERR, err, errlen, "%s: duplicate entry", r->name);
 		f->seen = 1;
+		f->mtime = e->mtime;
 		if (archive_entry_filetype(ae) == AE_IFLNK) {
 			const char *target = archive_entry_symlink_utf8(ae);
 
@@ -348,6 +560,8 @@ sp_areader_next(struct sp_areader *r, struct sp_aentry *e, char *err, size_t err
 			return fail(r, t, err, errlen, "archive: %s", m);
 		}
 	}
+	if (r->plain)
+		return plain_finish(r, err, errlen);
 	for (i = 0; i < r->m.n; i++)
 		if (!r->m.v[i].seen) {
 			printable(r->m.v[i].path, r->name, sizeof r->name);
@@ -366,14 +580,28 @@ sp_areader_free(struct sp_areader *r)
 	archive_read_free(r->a);
 	sp_gzr_free(r->gz);
 	sp_manifest_free(&r->m);
+	sp_keytab_free(&r->names);
 	free(r->mtext);
 	free(r->path);
 	free(r);
 }
 
 int
+sp_areader_plain(const struct sp_areader *r)
+{
+	return r->plain;
+}
+
+int
 sp_archive_verify_fd_text(int fd, long long max_size, json_t **manifest, char **text, size_t *len,
     char *err, size_t errlen)
+{
+	return sp_archive_verify_fd_opt(fd, max_size, 0, manifest, text, len, NULL, err, errlen);
+}
+
+int
+sp_archive_verify_fd_opt(int fd, long long max_size, int flags, json_t **manifest, char **text,
+    size_t *len, int *plain, char *err, size_t errlen)
 {
 	struct sp_areader *r;
 	struct sp_aentry e;
@@ -382,8 +610,10 @@ sp_archive_verify_fd_text(int fd, long long max_size, json_t **manifest, char **
 	*manifest = NULL;
 	if (text)
 		*text = NULL;
-	if ((t = sp_areader_open(fd, max_size, &r, err, errlen)) != 0)
+	if ((t = sp_areader_open_opt(fd, max_size, flags, &r, err, errlen)) != 0)
 		return t;
+	if (plain)
+		*plain = r->plain;
 	while ((t = sp_areader_next(r, &e, err, errlen)) == 0)
 		;
 	if (t < 0) {
@@ -531,6 +761,26 @@ sp_awriter_link(struct sp_awriter *w, const char *path, const char *target, long
     char *err, size_t errlen)
 {
 	return put_header(w, path, AE_IFLNK, 0777, mtime, 0, target, err, errlen);
+}
+
+int
+sp_awriter_stream(struct sp_awriter *w, const char *path, unsigned mode, long long mtime,
+    long long size, char *err, size_t errlen)
+{
+	return put_header(w, path, AE_IFREG, mode, mtime, size, NULL, err, errlen);
+}
+
+int
+sp_awriter_data(struct sp_awriter *w, const char *path, const void *p, size_t n, char *err,
+    size_t errlen)
+{
+	return put_data(w, path, p, n, err, errlen);
+}
+
+int
+sp_awriter_dir(struct sp_awriter *w, const char *path, long long mtime, char *err, size_t errlen)
+{
+	return put_header(w, path, AE_IFDIR, 0755, mtime, 0, NULL, err, errlen);
 }
 
 int

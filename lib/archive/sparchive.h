@@ -29,6 +29,27 @@ int sp_archive_verify_fd(int fd, long long max_size, json_t **manifest, char *er
 int sp_archive_verify_fd_text(int fd, long long max_size, json_t **manifest, char **text, size_t *len,
     char *err, size_t errlen);
 
+/* Flags of the _opt functions. SP_AR_PLAIN: also take a plain tarball,
+ * one whose first entry is not .sp-manifest.json (upstream's format):
+ * every entry passes the same safety checks, is hashed on the way, and
+ * the manifest is built from the entries (file modes as sp-pack writes
+ * them: 0644 or 0755, 0777 for a symlink; timestamp the newest mtime). */
+#define SP_AR_PLAIN 1
+
+/* As sp_archive_verify_fd_text with flags; *plain (may be NULL) is set to
+ * 1 when the archive had no manifest and *manifest, *text were built. */
+int sp_archive_verify_fd_opt(int fd, long long max_size, int flags, json_t **manifest, char **text,
+    size_t *len, int *plain, char *err, size_t errlen);
+
+/* Rewrite the plain tarball on in (read from where it stands) as an sp
+ * archive on out: the manifest text[0..len) first (as built by
+ * sp_archive_verify_fd_opt), then every entry in the order it came, with
+ * normalized headers, each verified again against that manifest. 0 with
+ * the new archive's SHA-256 and size, or an exit status with the message
+ * in err (74 for a write error). */
+int sp_archive_repack(int in, long long max_size, const char *text, size_t len, int out, int level,
+    char *hex, long long *size, char *err, size_t errlen);
+
 /* ---- the streaming reader behind it ---- */
 
 enum { SP_AE_FILE = 1, SP_AE_LINK, SP_AE_DIR };
@@ -37,7 +58,8 @@ struct sp_aentry {
 	const char *path;	/* clean relative path (valid until the next call) */
 	int kind;		/* SP_AE_* */
 	long long mtime;	/* from the tar header */
-	const struct sp_mfile *file;	/* the manifest entry; NULL for a directory */
+	const struct sp_mfile *file;	/* the manifest entry; NULL for a directory
+					 * (valid until the next call) */
 };
 
 struct sp_areader;
@@ -46,6 +68,19 @@ struct sp_areader;
  * entry). Returns 0 and sets *r, or an exit status (65/74) with the
  * message in err; *r is then NULL. */
 int sp_areader_open(int fd, long long max_size, struct sp_areader **r, char *err, size_t errlen);
+
+/* As sp_areader_open with flags (SP_AR_PLAIN). Reading a plain tarball,
+ * the manifest is complete only once sp_areader_next returned -1. */
+int sp_areader_open_opt(int fd, long long max_size, int flags, struct sp_areader **r, char *err,
+    size_t errlen);
+
+/* Read an archive without a manifest entry and verify it as strictly as
+ * an sp archive against the manifest text[0..len) given instead. */
+int sp_areader_open_given(int fd, long long max_size, const char *text, size_t len,
+    struct sp_areader **r, char *err, size_t errlen);
+
+/* 1 when the archive being read had no manifest entry (SP_AR_PLAIN). */
+int sp_areader_plain(const struct sp_areader *r);
 
 /* The verified manifest (owned by the reader). */
 const struct sp_manifest *sp_areader_manifest(struct sp_areader *r);
@@ -88,6 +123,18 @@ int sp_awriter_file(struct sp_awriter *w, const char *path, unsigned mode, long 
 /* Append a symlink entry (mode 0777). 0 or 74 with the message in err. */
 int sp_awriter_link(struct sp_awriter *w, const char *path, const char *target, long long mtime,
     char *err, size_t errlen);
+
+/* Append a regular file's header (normalized as above); exactly size
+ * bytes must follow through sp_awriter_data. 0 or 74 as above. */
+int sp_awriter_stream(struct sp_awriter *w, const char *path, unsigned mode, long long mtime,
+    long long size, char *err, size_t errlen);
+
+/* Append n bytes of the file begun by sp_awriter_stream. */
+int sp_awriter_data(struct sp_awriter *w, const char *path, const void *p, size_t n, char *err,
+    size_t errlen);
+
+/* Append a directory entry (mode 0755). 0 or 74 with the message in err. */
+int sp_awriter_dir(struct sp_awriter *w, const char *path, long long mtime, char *err, size_t errlen);
 
 /* Append in-memory contents as a regular file (the manifest). */
 int sp_awriter_buf(struct sp_awriter *w, const char *path, unsigned mode, long long mtime,

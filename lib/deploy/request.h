@@ -7,7 +7,8 @@
 
 #include "client/http.h"
 
-/* POST …/deploy {"image", "tag", "request_id"}: request_id is a random
+/* POST …/deploy {"image": IMAGE:TAG (the full reference, unless image
+ * already carries a tag), "tag", "request_id"}: request_id is a random
  * UUID made once, so every retry of this one request carries the same and
  * the cloud runs the deployment at most once. The answer (a JSON object,
  * caller decrefs) in *answer; returns as sp_http_json. */

@@ -8,7 +8,7 @@
 
 #include "core/hash.h"
 #include "diff/keyset.h"
-#include "diff/keytab.h"
+#include "core/keytab.h"
 
 enum { SP_LEFT, SP_RIGHT };
 enum { SP_ADDED, SP_REMOVED, SP_MODIFIED, SP_UNCHANGED };

@@ -17,8 +17,11 @@ sp_record_keyhash(json_t *rec, char **key, size_t *keylen, char hex[SP_HEXLEN], 
 		const char *h = json_string_value(json_object_get(rec, "sha256"));
 		char *p;
 
+		/* upstream's manifests call the SHA-256 of a file "checksum" */
+		if (!json_object_get(rec, "sha256"))
+			h = json_string_value(json_object_get(rec, "checksum"));
 		if (!h || !sp_is_sha256(h)) {
-			*why = "file record without a valid \"sha256\" (run sp-manifest first)";
+			*why = "file record without a valid \"sha256\" (or upstream's \"checksum\"; run sp-manifest first)";
 			return -1;
 		}
 		if (!(p = sp_record_path(rec, why)))

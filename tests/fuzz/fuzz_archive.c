@@ -3,7 +3,8 @@
  * The first byte picks how the rest reaches the reader: odd, it is a tar
  * stream that is gzip-compressed first (so mutations reach the tar and
  * manifest checks instead of dying on the gzip CRC); even, it is the
- * gzip file itself. */
+ * gzip file itself. Bit 1 set, plain tarballs are taken too (SP_AR_PLAIN),
+ * and one that passes is repacked and must then pass the strict reader. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +32,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sp_manifest m;
 	char err[1024];
 	json_t *doc = NULL;
-	int r;
+	char *text = NULL;
+	size_t len = 0;
+	int r, plain = 0;
 
 	if (memfd < 0 && (memfd = memfd_create("fuzz", 0)) < 0)
 		abort();
@@ -58,9 +61,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		put(data + 1, size - 1);
 	}
-	r = sp_archive_verify_fd(memfd, 1 << 20, &doc, err, sizeof err);
+	r = sp_archive_verify_fd_opt(memfd, 1 << 20, data[0] & 2 ? SP_AR_PLAIN : 0, &doc, &text, &len,
+	    &plain, err, sizeof err);
 	if ((r == 0) != (doc != NULL) || (r && !err[0]))
 		abort();	/* the contract: a manifest exactly on success, a reason otherwise */
 	json_decref(doc);
+	if (r == 0 && plain) {
+		char hex[65];
+		long long n;
+		int out = memfd_create("repacked", 0);
+
+		if (out < 0 || lseek(memfd, 0, SEEK_SET) != 0)
+			abort();
+		if (sp_archive_repack(memfd, 1 << 20, text, len, out, 1, hex, &n, err, sizeof err) != 0)
+			abort();	/* what passed once passes again */
+		if (lseek(out, 0, SEEK_SET) != 0 || sp_archive_verify_fd(out, 1 << 20, &doc, err, sizeof err) != 0)
+			abort();	/* and the repacked archive is a valid sp archive */
+		json_decref(doc);
+		close(out);
+	}
+	free(text);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* keytab.h - a hash table of byte-string keys that remembers insertion
- * order, for joining two record streams (sp-diff). */
+ * order, for joining two record streams (sp-diff) and checking archive names. */
 #ifndef SP_KEYTAB_H
 #define SP_KEYTAB_H
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "diff/keytab.h"
+#include "core/keytab.h"
 
 /* FNV-1a, 64 bits. */
 static unsigned long long
