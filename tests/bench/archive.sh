@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # archive.sh - sp-pack vs tar czf at the same gzip level, and sp-unpack
-# (with full verification) vs tar xzf followed by sha256sum -c, on one
+# (with full verification) vs tar xzf followed by sha256sum -c, and
+# sp-unpack --plain of tar czf's archive vs tar xzf + sha256sum, on one
 # tree: 10k small files and a few 64 MiB files. Also peak RSS.
 set -euo pipefail
 work=tests/bench/work/archive
@@ -86,6 +87,15 @@ measure "d=\$(mktemp -d -p '$work' tar.XXXXXX) && tar -xzf '$work/sp.tgz' -C \$d
 	cd \$d && sha256sum -c --quiet '$PWD/$work/sums'"
 echo "unpack: sp-unpack ${sp_wall}s (cpu $(f2 "$sp_cpu")s), tar xzf + sha256sum -c ${wall}s (cpu $(f2 "$cpu")s)"
 echo "sp-unpack vs tar xzf + sha256sum -c: $(ratio "$wall" "$sp_wall")x faster (target >= 1.3x; cpu ratio $(ratio "$cpu" "$sp_cpu"))"
-echo "peak RSS: sp-pack $((rss_pack / 1024)) MiB, sp-unpack $((rss_unpack / 1024)) MiB (target <= 64 MiB)"
+
+# ---- a plain tarball (tar czf's, no manifest): hashed on the way in ----
+measure "d=\$(mktemp -d -p '$work' pl.XXXXXX) && sp-unpack --plain '$work/tar.tgz' \$d/t"
+sp_wall=$wall sp_cpu=$cpu rss_plain=$rss
+for d in "$work"/pl.*/t; do diff -r "$tree" "$d" -x .complete >/dev/null; done
+measure "d=\$(mktemp -d -p '$work' tp.XXXXXX) && tar -xzf '$work/tar.tgz' -C \$d &&
+	cd \$d && find . -type f -print0 | xargs -0 sha256sum >/dev/null"
+echo "plain:  sp-unpack --plain ${sp_wall}s (cpu $(f2 "$sp_cpu")s), tar xzf + sha256sum of every file ${wall}s (cpu $(f2 "$cpu")s)"
+echo "sp-unpack --plain vs tar xzf + sha256sum: $(ratio "$wall" "$sp_wall")x faster (cpu ratio $(ratio "$cpu" "$sp_cpu"))"
+echo "peak RSS: sp-pack $((rss_pack / 1024)) MiB, sp-unpack $((rss_unpack / 1024)) MiB, --plain $((rss_plain / 1024)) MiB (target <= 64 MiB)"
 echo "(load average while measuring: $(cut -d' ' -f1-3 /proc/loadavg))"
-rm -rf "$work"/sp.* "$work"/tar.* "$work/sp.tgz" "$work/tar.tgz"
+rm -rf "$work"/sp.* "$work"/tar.* "$work"/pl.* "$work"/tp.* "$work/sp.tgz" "$work/tar.tgz"
