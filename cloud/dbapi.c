@@ -72,7 +72,7 @@ cloud_db_import(struct cloud_call *k)
 	FILE *fp;
 	int fd, rc;
 
-	if ((fd = dup(k->body_fd)) < 0 || !(fp = fdopen(fd, "r"))) {
+	if ((fd = fcntl(k->body_fd, F_DUPFD_CLOEXEC, 0)) < 0 || !(fp = fdopen(fd, "r"))) {
 		if (fd >= 0)
 			close(fd);
 		cloud_reply_error(k, 500, "reading the body: %s", strerror(errno));

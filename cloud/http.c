@@ -363,7 +363,8 @@ begin(struct MHD_Connection *con, struct req *q, const char *url, const char *me
 	if (cl && strtoll(cl, NULL, 10) > q->limit)
 		return refuse(con, q, 413, "request body over the limit of %lld bytes", q->limit);
 	q->spool = sp_asprintf("%s/.sp-tmp.body.XXXXXX", q->srv->spool);
-	q->fd = mkstemp(q->spool);
+	/* close-on-exec: a deploy hook must not inherit another request's body */
+	q->fd = mkostemp(q->spool, O_CLOEXEC);
 	if (q->fd < 0) {
 		free(q->spool);
 		q->spool = NULL;

@@ -481,6 +481,7 @@ manifest_sha() { tar xzOf "$1" --wildcards '*.sp-manifest.json' | sha256sum | cu
 	#!/bin/sh
 	printf '%s\n' "\$IMAGE" "\$TAG" "\$TENANT" "\$DEPLOYMENT_ID" >"$BATS_TEST_TMPDIR/hook.\$TAG"
 	env >"$BATS_TEST_TMPDIR/hook-env.\$TAG"
+	python3 -c 'import os, sys; d = "/proc/%d/fd/" % os.getppid(); open(sys.argv[1], "w").write("".join("%s %s\\n" % (f, os.readlink(d + f)) for f in os.listdir(d)))' "$BATS_TEST_TMPDIR/hook-fds.\$TAG"
 	[ "\$TAG" = bad ] && exit 3
 	echo "rolled out"
 	echo "https://\$TENANT.example.test/"
@@ -498,6 +499,11 @@ manifest_sha() { tar xzOf "$1" --wildcards '*.sp-manifest.json' | sha256sum | cu
 v1
 other
 $id"
+	# no descriptor of the server reaches the hook (the spooled body of this
+	# or another request, sockets, cached archives): only its own script
+	run awk '$1 > 2 && $2 != "'"$PWD/hook"'"' hook-fds.v1
+	assert_output ""
+	[ "$(awk '$1 <= 2' hook-fds.v1 | wc -l)" -eq 3 ]	# and the listing is real
 	# the state database's credentials do not reach the hook
 	grep -q '^TENANT=other$' hook-env.v1
 	run grep -E '^(DATABASE_URL|PG[A-Z]*)=' hook-env.v1
