@@ -268,3 +268,39 @@ $(printf '%s\n' registry.example.com/app registry.example.com:443/app | sort | t
 	[ "$status" -eq 2 ]	# a usage error: neither a TAG nor IMAGE:TAG
 	[[ "$stderr" == *"deploy takes IMAGE and TAG, or IMAGE:TAG"* ]]
 }
+
+@test "directory entries are bounded: 100,001 of them are refused by sp-unpack (both modes) and sp-cloudd" {
+	# issue 15.6: an archive of 0 files and endless directories
+	python3 - <<'PY'
+import gzip, io, json, tarfile, hashlib
+def build(out, manifest):
+    with gzip.open(out, "wb", compresslevel=1) as g:
+        with tarfile.open(fileobj=g, mode="w|", format=tarfile.GNU_FORMAT) as tf:
+            if manifest:
+                m = json.dumps({"version": 1, "files": [], "timestamp": "2026-01-01T00:00:00Z",
+                                "checksum": hashlib.sha256(b"").hexdigest()}).encode()
+                ti = tarfile.TarInfo(".sp-manifest.json"); ti.size = len(m)
+                tf.addfile(ti, io.BytesIO(m))
+            for i in range(100001):
+                ti = tarfile.TarInfo("d%06d" % i); ti.type = tarfile.DIRTYPE; ti.mode = 0o755
+                tf.addfile(ti)
+build("dirs-sp.tgz", True)
+build("dirs-plain.tgz", False)
+PY
+	mkdir dst && mkfile dst/keep.txt mine
+	# -n: the same verification without building 100,000 directories to remove
+	xrun sp-unpack -n dirs-sp.tgz dst
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"d100000/: more than 100000 directory entries"* ]] || fail "$stderr"
+	xrun sp-unpack -n --plain dirs-plain.tgz dst
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"d100000/: more than 100000 directory entries"* ]]
+	[ "$(ls dst)" = keep.txt ]
+	run post_files dirs-sp.tgz
+	[ "${lines[-1]}" = 400 ]
+	[[ "${lines[0]}" == *"more than 100000 directory entries"* ]]
+	run post_files dirs-plain.tgz
+	[ "${lines[-1]}" = 400 ]
+	# a second client is served meanwhile and afterwards
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$SP_API_URL/healthz")" = 200 ]
+}

@@ -38,6 +38,7 @@ struct sp_areader {
 	struct sp_keytab names;	/* path -> NAME_FILE or NAME_DIR */
 	long long newest;	/* newest mtime */
 	size_t mest;		/* the manifest's size, estimated */
+	long ndirs;		/* directory entries so far */
 };
 
 #define NAME_FILE ((void *)1)
@@ -378,8 +379,10 @@ plain_entry(struct sp_areader *r, struct archive_entry *ae, struct sp_aentry *e,
 			return fail(r, SP_EX_DATAERR, err, errlen, "%s: %s %s", r->name, k->val == NAME_LINK ?
 			    "would be written through the symlink" : "lies below the file", pre);
 		}
-		if (!k)
+		if (!k) {
 			sp_keytab_add(&r->names, p, (size_t)(s - p), NAME_DIR);
+			r->mest += (size_t)(s - p) + 64;	/* names held count too */
+		}
 	}
 	k = sp_keytab_find(&r->names, p, strlen(p));
 	e->path = p;
@@ -388,8 +391,13 @@ plain_entry(struct sp_areader *r, struct archive_entry *ae, struct sp_aentry *e,
 	if (type == AE_IFDIR) {
 		if (k && k->val != NAME_DIR)
 			return fail(r, SP_EX_DATAERR, err, errlen, "%s: a directory and a file of the same name", r->name);
-		if (!k)
+		if (!k) {
 			sp_keytab_add(&r->names, p, strlen(p), NAME_DIR);
+			r->mest += strlen(p) + 64;
+		}
+		if (r->mest > (size_t)SP_MANIFEST_MAX)
+			return fail(r, SP_EX_DATAERR, err, errlen, "%s: too many names for one archive (over %lld bytes of them)",
+			    r->name, SP_MANIFEST_MAX);
 		e->kind = SP_AE_DIR;
 		return 0;
 	}
@@ -503,6 +511,9 @@ sp_areader_next(struct sp_areader *r, struct sp_aentry *e, char *err, size_t err
 			break;
 		if (archive_entry_filetype(ae) == AE_IFDIR && !strcmp(r->path, "."))
 			continue;	/* the root itself */
+		if (archive_entry_filetype(ae) == AE_IFDIR && ++r->ndirs > SP_ARCHIVE_MAX_DIRS)
+			return fail(r, SP_EX_DATAERR, err, errlen, "%s: more than %d directory entries", r->name,
+			    SP_ARCHIVE_MAX_DIRS);
 		if (!strcmp(r->path, SP_MANIFEST_NAME))
 			return fail(r, SP_EX_DATAERR, err, errlen, r->plain ?
 			    "%s: the manifest must be the first entry" : "%s: a second manifest", r->name);

@@ -13,11 +13,13 @@
 #include "archive/manifest.h"
 
 #define SP_ARCHIVE_MAX_DEFAULT (4LL << 30)	/* --max-size default: 4 GiB */
+#define SP_ARCHIVE_MAX_DIRS 100000	/* directory entries per archive */
 
 /* Read a tar.gz from fd completely and verify it exactly as sp-unpack
  * does (manifest first, every entry listed with equal size and SHA-256,
  * every listed file present, unsafe entries refused, at most max_size
- * bytes compressed and uncompressed, intact gzip), writing nothing.
+ * bytes compressed and uncompressed, at most SP_ARCHIVE_MAX_DIRS
+ * directory entries, intact gzip), writing nothing.
  * Returns 0 and sets *manifest (the parsed .sp-manifest.json, caller
  * decrefs); otherwise SP_EX_DATAERR (or SP_EX_IOERR for a read error)
  * with "ENTRY: reason" in err. */
