@@ -96,10 +96,8 @@ cloud_files_push(struct cloud_call *k)
 		cs_archive_clear(&a);
 		return;
 	}
-	if (!(c = cloud_conn(k))) {
-		rc = -1;
-		goto out;
-	}
+	if (!(c = cloud_conn(k)))
+		goto out;	/* it replied */
 	rc = cs_archive_store(c, k->tenant, fd, &a, k->srv->cfg.keep, err, sizeof err);
 	if (rc != CS_OK) {
 		cloud_reply_store(k, c, rc, err);

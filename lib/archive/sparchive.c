@@ -598,12 +598,6 @@ sp_areader_free(struct sp_areader *r)
 }
 
 int
-sp_areader_plain(const struct sp_areader *r)
-{
-	return r->plain;
-}
-
-int
 sp_archive_verify_fd_text(int fd, long long max_size, json_t **manifest, char **text, size_t *len,
     char *err, size_t errlen)
 {

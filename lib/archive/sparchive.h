@@ -81,9 +81,6 @@ int sp_areader_open_opt(int fd, long long max_size, int flags, struct sp_areader
 int sp_areader_open_given(int fd, long long max_size, const char *text, size_t len,
     struct sp_areader **r, char *err, size_t errlen);
 
-/* 1 when the archive being read had no manifest entry (SP_AR_PLAIN). */
-int sp_areader_plain(const struct sp_areader *r);
-
 /* The verified manifest (owned by the reader). */
 const struct sp_manifest *sp_areader_manifest(struct sp_areader *r);
 
