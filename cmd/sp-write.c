@@ -1,27 +1,25 @@
 /* sp-write - render row records back to skill or content files. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/atomic.h"
 #include "core/cli.h"
 #include "core/err.h"
-#include "core/fsutil.h"
 #include "core/hash.h"
 #include "core/path.h"
-#include "core/textfile.h"
 #include "local/content.h"
 #include "local/place.h"
 #include "local/skills.h"
+#include "local/wtree.h"
 #include "rec/ndjson.h"
 
 static const char usage[] =
-    "usage: sp-write [-n] [--delete] [-C ROOT] skills|content DIR [FILE]\n"
+    "usage: sp-write [-np] [--delete] [-C ROOT] skills|content DIR [FILE]\n"
     "Render row records (FILE or stdin) into files below DIR: config.yaml and\n"
     "the instruction file of each skill, or a markdown page with frontmatter\n"
     "per content row. Writes atomically, only files whose bytes change, and\n"
@@ -29,12 +27,14 @@ static const char usage[] =
     "taken too: added/modified are written, removed are deleted with --delete.\n"
     "  -n, --dry-run   write nothing; print what would be written\n"
     "  -d, --delete    delete the files of removed diff records\n"
+    "  -p, --parents   create DIR (and its parents) when it is missing\n"
     "  -C, --services ROOT  the services root content source paths are\n"
     "                  relative to (default: the parent of DIR)\n";
 
 struct ctx {
 	const char *dir, *table;
-	int skills, dry, del;
+	struct sp_wtree t;	/* DIR: nothing below it is reached through a symlink */
+	int skills, dry, del, parents;
 	struct sp_reader *in;
 	struct sp_sources src;
 	struct sp_place place;	/* where rows go on disk */
@@ -63,73 +63,14 @@ report(struct ctx *x, const char *rel, const char *bytes, size_t n, const char *
 }
 
 static void
-put(struct ctx *x, const char *rel, const char *bytes, size_t n)
-{
-	char *full = sp_path_join(x->dir, rel), *d;
-	struct sp_atomic a;
-	struct stat st;
-	mode_t mode = 0644;
-	int exists;
-	FILE *fp;
-
-	exists = lstat(full, &st) == 0;
-	if (exists && S_ISREG(st.st_mode))
-		mode = st.st_mode & 07777;
-	if (exists && S_ISREG(st.st_mode) && sp_text_same(full, bytes, n)) {
-		x->same++;
-		free(full);
-		return;
-	}
-	if (exists && !S_ISREG(st.st_mode))
-		sp_die(SP_EX_CANTCREAT, "%s: exists and is not a regular file", full);
-	if (!x->dry) {
-		d = sp_strdup(full);
-		if (sp_mkdirs(dirname(d), 0755) != 0)
-			sp_die_errno(SP_EX_CANTCREAT, "%s", d);
-		free(d);
-		fp = sp_atomic_open(&a, full, mode);
-		if (n && fwrite(bytes, 1, n, fp) != n)
-			sp_die_errno(SP_EX_IOERR, "%s: write error", full);
-		sp_atomic_commit(&a);
-	}
-	report(x, rel, bytes, n, exists ? "updated" : "created", mode);
-	x->written++;
-	free(full);
-}
-
-static void
 del(struct ctx *x, const char *rel)
 {
-	char *full = sp_path_join(x->dir, rel), *d;
-	struct stat st;
-
-	if (lstat(full, &st) != 0) {
-		free(full);
+	/* empty directories go up to the skill directory, or up to (not
+	 * including) the first level for content */
+	if (!sp_wtree_unlink(&x->t, rel, !x->skills))
 		return;
-	}
-	if (!x->dry) {
-		if (unlink(full) != 0)
-			sp_die_errno(SP_EX_IOERR, "%s", full);
-		sp_fsync_parent(full);
-		/* drop directories this leaves empty: up to the skill directory,
-		 * or up to (not including) the first level for content */
-		d = sp_strdup(rel);
-		for (char *s = strrchr(d, '/'); s && (x->skills || s != strchr(d, '/'));
-		    s = strrchr(d, '/')) {
-			char *p;
-			*s = '\0';
-			p = sp_path_join(x->dir, d);
-			if (rmdir(p) != 0) {
-				free(p);
-				break;
-			}
-			free(p);
-		}
-		free(d);
-	}
 	report(x, rel, NULL, 0, "deleted", 0);
 	x->deleted++;
-	free(full);
 }
 
 /* The skill of data is on disk in another directory than it is to be
@@ -158,7 +99,7 @@ skill_moved(struct ctx *x, json_t *data, const struct sp_out *out, int remove)
 	to = strndup(out[0].rel, n);
 	from = sp_path_join(x->dir, old);
 	fp = sp_path_join(x->dir, to);
-	if (lstat(fp, &st) == 0) {
+	if (fstatat(x->t.rootfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		char msg[1024];
 
 		snprintf(msg, sizeof msg, "skill \"%s\" is in %s, and %s, where the row puts it, is taken",
@@ -166,10 +107,10 @@ skill_moved(struct ctx *x, json_t *data, const struct sp_out *out, int remove)
 		free(old), free(to), free(from), free(fp);
 		sp_reader_die(x->in, "%s", msg);
 	}
-	if (!x->dry && rename(from, fp) != 0)
+	if (!x->dry && renameat(x->t.rootfd, old, x->t.rootfd, to) != 0)
 		sp_die_errno(SP_EX_IOERR, "%s -> %s", from, fp);
 	if (!x->dry)
-		sp_fsync_parent(fp);
+		fsync(x->t.rootfd);
 	json_t *rec = json_pack("{s:s,s:s,s:s,s:s}", "type", "file", "path", old, "action", "moved",
 	    "to", to);
 	if (x->dry)
@@ -212,11 +153,23 @@ apply(struct ctx *x, json_t *rec, int remove)
 		if (!(out[0].bytes = sp_content_render(&x->src, data, &out[0].len, err, sizeof err)))
 			sp_reader_die(x->in, "%s", err);
 	}
-	for (int i = 0; i < n && out[i].rel; i++) {
-		if (remove)
+	if (remove) {
+		for (int i = 0; i < n && out[i].rel; i++)
 			del(x, out[i].rel);
-		else
-			put(x, out[i].rel, out[i].bytes, out[i].len);
+	} else {	/* every file of the row checked and staged, then all renamed */
+		struct sp_wfile f[2] = {0};
+		for (int i = 0; i < n && out[i].rel; i++)
+			sp_wfile_stage(&x->t, &f[i], out[i].rel, out[i].bytes, out[i].len);
+		for (int i = 0; i < n && out[i].rel; i++) {
+			sp_wfile_commit(&x->t, &f[i]);
+			if (!f[i].todo) {
+				x->same++;
+				continue;
+			}
+			report(x, f[i].rel, f[i].bytes, f[i].n, f[i].exists ? "updated" : "created",
+			    f[i].mode);
+			x->written++;
+		}
 	}
 	if (!x->skills && !remove)
 		sp_place_page_done(&x->place, data, out[0].rel);
@@ -279,6 +232,7 @@ main(int argc, char **argv)
 		{"dry-run", no_argument, NULL, 'n'},
 		{"delete", no_argument, NULL, 'd'},
 		{"services", required_argument, NULL, 'C'},
+		{"parents", no_argument, NULL, 'p'},
 		SP_STD_LONGOPTS,
 		{0},
 	};
@@ -289,7 +243,7 @@ main(int argc, char **argv)
 	int c, rc;
 
 	sp_setprog(argv[0]);
-	while ((c = getopt_long(argc, argv, "hndC:", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hndpC:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			x.dry = 1;
@@ -299,6 +253,9 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			root = optarg;
+			break;
+		case 'p':
+			x.parents = 1;
 			break;
 		case 'h':
 			sp_help(usage);
@@ -317,6 +274,7 @@ main(int argc, char **argv)
 	else
 		sp_usage_die(usage, "unknown kind \"%s\" (skills or content)", argv[optind]);
 	x.dir = argv[optind + 1];
+	sp_wtree_open(&x.t, x.dir, x.parents, x.dry);
 	if (!x.skills && access(x.dir, F_OK) == 0 &&
 	    (rc = sp_content_sources(x.dir, root, &x.src, err, sizeof err)))
 		sp_die(rc, "%s", err);
@@ -332,6 +290,7 @@ main(int argc, char **argv)
 		    x.skills ? "skills" : "pages");
 	sp_content_sources_free(&x.src);
 	sp_place_free(&x.place);
+	sp_wtree_close(&x.t);
 	sp_finish_stdout();
 	return 0;
 }

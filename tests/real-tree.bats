@@ -157,7 +157,7 @@ sp-scan: services/skills/writing_style/config.yml:4:7: file: SKILL.md is missing
 	sp-scan content services/content 2>/dev/null >content.rows
 	mkdir -p fresh/content
 	cp services/content/config.yaml fresh/content/
-	run --separate-stderr sp-write skills fresh/skills skills.rows
+	run --separate-stderr sp-write -p skills fresh/skills skills.rows
 	assert_success
 	assert_equal "$(jq -r .path <<<"$output" | sort)" "deploy_app/SKILL.md
 deploy_app/config.yaml

@@ -14,7 +14,7 @@ rows() { jq -cS . "$1" | sort; }
 
 @test "sp-write content: scan -> write into an empty directory -> scan gives the same rows" {
 	sp-scan content services/content >a
-	run sp-write content copy/content a
+	run sp-write -p content copy/content a
 	assert_success
 	[ "$(jq -r .action <<<"$output" | sort -u)" = created ]
 	cp services/content/config.yaml copy/content/
@@ -24,7 +24,7 @@ rows() { jq -cS . "$1" | sort; }
 
 @test "sp-write skills: scan -> write -> scan gives the same rows and hashes" {
 	sp-scan skills services/skills >a
-	sp-write skills copy a >/dev/null
+	sp-write -p skills copy a >/dev/null
 	sp-scan skills copy >b
 	# the writer names index.md SKILL.md in a fresh tree; file_path stays
 	diff <(rows a) <(rows b)
@@ -35,8 +35,8 @@ rows() { jq -cS . "$1" | sort; }
 
 @test "sp-write: a tree sp-write wrote is reproduced byte for byte" {
 	for k in skills content; do
-		sp-scan "$k" "services/$k" | sp-write "$k" "one/$k" >/dev/null
-		sp-scan "$k" "one/$k" | sp-write "$k" "two/$k" >/dev/null
+		sp-scan "$k" "services/$k" | sp-write -p "$k" "one/$k" >/dev/null
+		sp-scan "$k" "one/$k" | sp-write -p "$k" "two/$k" >/dev/null
 		# writing the rows of the copy back into it changes nothing
 		run sh -c "sp-scan $k one/$k | sp-write $k one/$k"
 		assert_success
@@ -46,7 +46,7 @@ rows() { jq -cS . "$1" | sort; }
 }
 
 @test "sp-write: the YAML is deterministic and readable" {
-	sp-scan skills services/skills | sp-write skills copy >/dev/null
+	sp-scan skills services/skills | sp-write -p skills copy >/dev/null
 	run cat copy/code-review/config.yaml
 	assert_output "$(cat <<'EOF'
 id: code-review
@@ -72,7 +72,7 @@ priority: 3
 weight: 0.75
 EOF
 )"
-	sp-scan content services/content | sp-write content copy >/dev/null
+	sp-scan content services/content | sp-write -p content copy >/dev/null
 	run cat copy/blog/2024/hello-world.md
 	assert_output '---
 title: Hello, world
@@ -109,7 +109,7 @@ Welcome.'
 	  keywords:"multi\nline\n", image:"- dash", category_id:null, published_at:"2024-05-06T07:08:09.5+01:00",
 	  body:"---\nnot frontmatter\n",
 	  metadata:{n:1, f:2.5, big:1e300, s:"~", t:"\ttab", u:"ü\u0001", deep:{z:[{}],a:[]}, "key with: colon":"v"}}}' >in
-	sp-write content out in >/dev/null
+	sp-write -p content out in >/dev/null
 	sp-scan content out >back
 	# a new page of a source named blog, which has no pages yet, goes to
 	# SLUG/index.md, as upstream writes blog pages
@@ -185,20 +185,20 @@ Welcome.'
 
 @test "sp-write: bad input is refused with file:line" {
 	printf '{"type":"row","table":"content","data":{"id":"x","source_id":"blog","slug":"../etc"}}\n' >bad
-	run --separate-stderr sp-write content out bad
+	run --separate-stderr sp-write -p content out bad
 	[ "$status" -eq 65 ]
 	assert_equal "$stderr" "sp-write: bad:1: row has no valid source_id and slug"
 	printf '{"type":"row","table":"content","data":{"id":"x","source_id":"blog","slug":"s","metadata":{"title":"t"}}}\n' >bad
-	run --separate-stderr sp-write content out bad
+	run --separate-stderr sp-write -p content out bad
 	[ "$status" -eq 65 ]
 	assert_equal "$stderr" 'sp-write: bad:1: metadata key "title" is also a column field'
 	printf '{"type":"row","table":"agent_skills","data":{"skill_id":"a","name":"A","metadata":{"file":"../../x.md"}}}\n' >bad
-	run --separate-stderr sp-write skills out bad
+	run --separate-stderr sp-write -p skills out bad
 	[ "$status" -eq 65 ]
 	assert_equal "$stderr" 'sp-write: bad:1: metadata.file: ".." path component'
 	[ ! -e out/a ]
 	printf 'not json\n' >bad
-	run sp-write skills out bad
+	run sp-write -p skills out bad
 	[ "$status" -eq 65 ]
 	run sp-write pages out bad
 	[ "$status" -eq 2 ]
@@ -207,7 +207,7 @@ Welcome.'
 @test "sp-write: the frontmatter is valid YAML for another parser too" {
 	python3 -c 'import yaml' 2>/dev/null || skip "no PyYAML"
 	sp-scan content services/content >a
-	sp-write content copy a >/dev/null
+	sp-write -p content copy a >/dev/null
 	python3 - copy/blog/2024/hello-world.md <<'PY'
 import sys, yaml
 text = open(sys.argv[1], encoding="utf-8").read()

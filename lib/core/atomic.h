@@ -6,8 +6,11 @@
 #include <sys/types.h>
 
 struct sp_atomic {
+	int dfd;	/* the directory path and tmp are relative to (AT_FDCWD) */
 	char *path;	/* final name */
 	char *tmp;	/* temporary name beside it, same directory */
+	char *shown;	/* the name for messages (and signal-time removal) */
+	char *sigtmp;
 	FILE *fp;
 	int handle;	/* cleanup handle: the temp file goes if we die */
 	int sighandle;	/* ... or are ended by a signal */
@@ -17,6 +20,13 @@ struct sp_atomic {
  * (before umask); it is removed if the program dies before commit. Dies
  * 73 when it cannot be created. */
 FILE *sp_atomic_open(struct sp_atomic *a, const char *path, mode_t mode);
+
+/* As sp_atomic_open for the file name in the directory dirfd (which is
+ * dup'd; the caller keeps its own), shown in messages as shown. Nothing
+ * is resolved by path: name is one component, and no symlink is
+ * followed. */
+FILE *sp_atomic_openat(struct sp_atomic *a, int dirfd, const char *name, const char *shown,
+    mode_t mode);
 
 /* Flush, fsync and close the temporary file, rename it over path and
  * fsync the directory; dies 74 (removing the temp file) on failure. */

@@ -181,3 +181,43 @@ out:
 	free(p);
 	return fd;
 }
+
+int
+sp_dir_beneath(int dirfd, const char *rel, int create, mode_t mode)
+{
+	char *p = sp_strdup(rel), *s, *c;
+	int dfd = dirfd, fd, e;
+
+	for (s = p; s; s = c) {
+		if ((c = strchr(s, '/')))
+			*c++ = '\0';
+		if (!*s && s == p && c) {	/* absolute */
+			fd = -1, errno = EXDEV;
+		} else if (!*s) {
+			continue;
+		} else if (!strcmp(s, "..") || !strcmp(s, ".")) {
+			fd = -1, errno = EXDEV;
+		} else {
+			fd = openat(dfd, s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 && errno == ENOENT && create &&
+			    (mkdirat(dfd, s, mode) == 0 || errno == EEXIST))
+				fd = openat(dfd, s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 && errno == ENOTDIR) {	/* a symlink, or a file */
+				struct stat st;
+				if (fstatat(dfd, s, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+					errno = ELOOP;
+			}
+		}
+		e = errno;
+		if (dfd != dirfd)
+			close(dfd);
+		if (fd < 0) {
+			free(p);
+			errno = e;
+			return -1;
+		}
+		dfd = fd;
+	}
+	free(p);
+	return dfd == dirfd ? fcntl(dirfd, F_DUPFD_CLOEXEC, 0) : dfd;
+}

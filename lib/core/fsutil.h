@@ -25,4 +25,11 @@ int sp_rmtree(const char *path);
  * the fd or -1 with errno set (ELOOP for a symlink, EXDEV for escapes). */
 int sp_open_beneath(int dirfd, const char *rel, int flags);
 
+/* The directory rel below dirfd ("" for dirfd itself), opened without
+ * following any symlink on the way; with create, missing components are
+ * made with mode. Returns a new fd, or -1 with errno set: ELOOP when a
+ * component is a symlink, ENOTDIR when it is not a directory, EXDEV for
+ * "..", "." or an absolute rel. */
+int sp_dir_beneath(int dirfd, const char *rel, int create, mode_t mode);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/path.h"
 
 const char *sp_prog = "sp";
 void (*sp_fatal_hook)(void);
@@ -26,8 +27,9 @@ sp_setprog(const char *argv0)
 void
 sp_vmsg(const char *fmt, va_list ap, int err)
 {
-	/* One buffered write so concurrent writers do not interleave. */
-	char buf[4096];
+	/* One buffered write so concurrent writers do not interleave; names
+	 * from hostile trees are shown escaped, never sent raw to a terminal. */
+	char buf[4096], out[8192];
 	int n;
 
 	n = snprintf(buf, sizeof buf, "%s: ", sp_prog);
@@ -36,7 +38,8 @@ sp_vmsg(const char *fmt, va_list ap, int err)
 	vsnprintf(buf + n, sizeof buf - n, fmt, ap);
 	if (err)
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ": %s", strerror(err));
-	fprintf(stderr, "%s\n", buf);
+	sp_show(buf, out, sizeof out);
+	fprintf(stderr, "%s\n", out);
 	fflush(stderr);
 }
 

@@ -86,6 +86,53 @@ sp_ctl_len(const char *s)
 	return c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f ? 2 : 0;
 }
 
+const char *
+sp_name_unfit(const char *s)
+{
+	if (!sp_utf8_valid(s, strlen(s)))
+		return "is not valid UTF-8";
+	for (; *s; s++)
+		if (sp_ctl_len(s))
+			return "holds a control character";
+	return NULL;
+}
+
+void
+sp_show(const char *str, char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t o = 0;
+
+	if (!n)
+		return;
+	while (*s && o + 1 < n) {
+		size_t len = *s < 0x80 ? 1 : *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : 2;
+		int ok = *s < 0x80 ? 1 : strnlen((const char *)s, len) == len &&
+		    sp_utf8_valid((const char *)s, len);
+		int ctl = *s == '\n' || *s == '\t' ? 0 : sp_ctl_len((const char *)s);
+
+		if (ok && !ctl) {
+			if (o + len + 1 > n)
+				break;
+			memcpy(out + o, s, len);
+			o += len;
+			s += len;
+			continue;
+		}
+		/* one byte shown as \xHH; a C1 control as its two bytes */
+		for (size_t k = 0; k < (ctl == 2 ? 2u : 1u); k++) {
+			if (o + 5 > n)
+				goto done;
+			out[o++] = '\\', out[o++] = 'x';
+			out[o++] = hex[s[0] >> 4], out[o++] = hex[s[0] & 15];
+			s++;
+		}
+	}
+done:
+	out[o] = '\0';
+}
+
 char *
 sp_b64_encode(const void *p, size_t n)
 {

@@ -13,6 +13,16 @@ int sp_utf8_valid(const char *s, size_t n);
  * 0. */
 int sp_ctl_len(const char *s);
 
+/* Why file name s cannot name a row (not UTF-8, which a database text
+ * cannot hold, or a control character, which sp archives refuse), as
+ * "is not valid UTF-8"; NULL when it can. */
+const char *sp_name_unfit(const char *s);
+
+/* Copy s into out[n] (always terminated, cut short when full) with what
+ * must not reach a terminal shown as \xHH: control characters but for
+ * newline and tab, C1 controls, and bytes that are not UTF-8. */
+void sp_show(const char *s, char *out, size_t n);
+
 /* Why p is not a clean relative tree path, or NULL when it is: it must be
  * non-empty, not absolute, without empty, "." or ".." components and
  * without a trailing "/". With strict, control characters (0x01-0x1f,

@@ -500,9 +500,14 @@ page(struct walk *w, const char *rel)
 	char *path = sp_path_join(w->root, rel), *buf, msg[1024], ebuf[768];
 	const char *inrel = rel + strlen(w->src->path) + 1;
 	json_t *data, *prev;
+	const char *why;
 	size_t n;
 	int e, code = SP_EX_DATAERR;
 
+	if ((why = sp_name_unfit(rel))) {
+		snprintf(msg, sizeof msg, "%s: file name %s; rename it", path, why);
+		goto bad;
+	}
 	if ((e = sp_text_read(path, &buf, &n))) {
 		snprintf(msg, sizeof msg, "%s: %s", path, strerror(e));
 		code = sp_ex_for_errno(e);

@@ -228,6 +228,11 @@ sp_skill_read(const char *dir, const char *sub, const struct sp_scan_cb *cb, int
 	int dfd, e;
 
 	*code = SP_EX_DATAERR;
+	if ((why = sp_name_unfit(sub))) {
+		dfd = -1;
+		say(err, errlen, "%s: directory name %s; rename it", where, why);
+		goto out;
+	}
 	dfd = open(where, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
 		*code = sp_ex_for_errno(errno);
