@@ -21,6 +21,7 @@ call() {
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	DATABASE_URL=$SP_CLOUD_DATABASE_URL sp-cloudd tenant add "m$BATS_TEST_NUMBER" >token
+	chmod 600 token
 	export SP_TENANT=m$BATS_TEST_NUMBER SP_TOKEN_FILE=$BATS_TEST_TMPDIR/token SP_SERVICES=$BATS_TEST_TMPDIR/services
 	mkfile services/config/app.yaml "port: 1"
 	mkfile services/agents/a.yaml "name: a"
@@ -50,6 +51,7 @@ setup() {
 
 @test "mcp: a sync that fails comes back as isError with its message, never the token" {
 	echo "spt_0000000000000000_$(printf '%064d' 0)" >token
+	chmod 600 token
 	run --separate-stderr sp-mcp < <(printf '%s\n' "$init" "$inited" "$(call 2 '{"target":"files","direction":"push"}')")
 	assert_success
 	out=$output

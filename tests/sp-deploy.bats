@@ -343,6 +343,7 @@ cloud() {
 	assert_output failed
 	# an unknown token is unauthorized
 	echo not-a-token >"$BATS_TEST_TMPDIR/badtoken"
+	chmod 600 "$BATS_TEST_TMPDIR/badtoken"
 	SP_TOKEN_FILE=$BATS_TEST_TMPDIR/badtoken run sp-deploy --image app --tag c2
 	[ "$status" -eq 77 ]
 }

@@ -117,7 +117,7 @@ setup() {
 	head -c 3000000 /dev/urandom >big.tgz
 	fault_up ok --serve /files=big.tgz
 	run bash -c 'sp-download files | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}"'
-	[ "$output" = 141 ]
+	[ "$output" = 141 ] || fail "exit $output"
 }
 
 @test "files -o into a directory that does not exist: 73" {

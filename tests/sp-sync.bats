@@ -19,6 +19,7 @@ setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	local t="t$BATS_TEST_NUMBER"
 	DATABASE_URL=$SP_CLOUD_DATABASE_URL sp-cloudd tenant add "$t" >token
+	chmod 600 token
 	export SP_TENANT=$t SP_TOKEN_FILE=$BATS_TEST_TMPDIR/token SP_STATE_DIR=$BATS_TEST_TMPDIR/.sp
 	psql -X -q "$DATABASE_URL" -c "truncate $(echo "$tables" | tr ' ' ,) cascade"
 }
@@ -347,6 +348,7 @@ database_pull 2"
 @test "a failing stage stops the workflow with its status and message; nothing after it runs" {
 	sample services
 	echo "spt_0000000000000000_$(printf '%064d' 0)" >token
+	chmod 600 token
 	run --separate-stderr sp-sync all push
 	assert_failure 77
 	run jq -r '"\(.operation) \(.success)"' <<<"$output"

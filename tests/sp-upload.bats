@@ -81,6 +81,7 @@ setup() {
 	[ "$(logf 1 path)" = /api/v1/cloud/tenants/t1/files ]
 	tok=$(cat "$SP_TOKEN_FILE")
 	mkdir t2 && echo "$tok" >t2/token
+	chmod 600 t2/token
 	SP_TOKEN_FILE=$PWD/t2/token xrun sp-upload files a.tgz
 	assert_success
 	[ "$(logf 2 auth)" = ok ]

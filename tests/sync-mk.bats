@@ -14,6 +14,7 @@ teardown_file() {
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	DATABASE_URL=$SP_CLOUD_DATABASE_URL sp-cloudd tenant add "mk$BATS_TEST_NUMBER" >token
+	chmod 600 token
 	export SP_TENANT=mk$BATS_TEST_NUMBER SP_TOKEN_FILE=$BATS_TEST_TMPDIR/token
 	psql -X -q "$DATABASE_URL" -c "truncate agents, users, agent_skills, contexts, content cascade"
 	printf 'include %s/scripts/sync.mk\n' "$REPO" >Makefile
@@ -58,10 +59,12 @@ setup() {
 
 @test "sync.mk: a failing push fails make and leaves its stamp alone, so the next make retries" {
 	echo "spt_0000000000000000_$(printf '%064d' 0)" >token
+	chmod 600 token
 	run make push-files
 	assert_failure
 	[ ! -e .sp/make/files.pushed ]
 	DATABASE_URL=$SP_CLOUD_DATABASE_URL sp-cloudd token add "$SP_TENANT" >token
+	chmod 600 token
 	run make push-files
 	assert_success
 	assert_line --partial '"operation":"files_push","success":true'

@@ -221,15 +221,31 @@ setup() {
 	[[ "$stderr" == *"< HTTP/1.1 200 OK"* ]]
 }
 
-@test "a redirect is followed without the Authorization header" {
-	fault_up redirect,ok
-	xrun sp-upload "${FAST[@]}" files a.tgz
+@test "a GET redirect is followed without the Authorization header" {
+	fault_up redirect,ok --serve /files/manifest=m.json
+	echo '{"version":1,"files":[{"path":"a","size":1,"mode":"0644","sha256":"'"$(printf x | sha256sum | cut -c1-64)"'"}]}' >m.json
+	xrun sp-download "${FAST[@]}" manifest
 	assert_success
+	[ "$(jq -r .path <<<"$output")" = a ]
 	[ "$(attempts)" -eq 2 ]
 	[ "$(logf 1 auth)" = ok ]
-	[ "$(logf 2 path)" = /elsewhere/api/v1/cloud/tenants/t1/files ]
+	[ "$(logf 2 path)" = /elsewhere/api/v1/cloud/tenants/t1/files/manifest ]
 	[ "$(logf 2 auth)" = none ]
-	[ "$(logf 2 sha256)" = "$(sha a.tgz)" ]
+}
+
+@test "an upload that is redirected is an error, never re-sent, never a success (issue 15.5)" {
+	for cmd in "sp-upload files a.tgz" "sp-upload database rows.ndjson"; do
+		fault_up redirect,ok
+		printf '{"type":"row","table":"content","data":{"id":"x"}}\n' >rows.ndjson
+		xrun $cmd "${FAST[@]}"
+		assert_failure 69
+		[[ "$output" == *'"success":false'* ]] || fail "$output"
+		[[ "$stderr$output" == *"the server redirects (302) to http://127.0.0.1:"*"; a request with a body is not sent on"* ]] ||
+			fail "$stderr$output"
+		[ "$(attempts)" -eq 1 ]
+		[ "$(grep -c elsewhere "$FAULT_DIR/log")" = 0 ]
+		fault_down
+	done
 }
 
 @test "connection refused: retried, then 75" {

@@ -28,6 +28,9 @@ struct xfer {
 	long long skip;		/* bytes of this response to drop before delivering */
 	int started;		/* this attempt delivered (or skipped) body bytes */
 	int sink_err, changed;
+	int too_big;		/* the answer passed limit */
+	long long limit;	/* largest answer body taken */
+	double deadline;	/* monotonic time of --max-time, or 0 */
 	char *errbody;		/* body of a non-2xx answer */
 	size_t errlen;
 	char reason[128];	/* status line reason phrase */
@@ -103,6 +106,10 @@ deliver(struct xfer *x, const char *p, size_t n)
 {
 	struct sp_http_resp *rs = x->rs;
 
+	if (rs->bytes + (long long)n > x->limit) {
+		x->too_big = 1;
+		return -1;
+	}
 	if (x->rq->sink) {
 		if (x->rq->sink->write(x->rq->sink->arg, p, n) != 0) {
 			x->sink_err = errno ? errno : EIO;
@@ -396,6 +403,10 @@ setup(struct sp_http *h, struct xfer *x, const char *url, const char *method,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->o.connect_timeout * 1000));
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)h->o.speed_time);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->o.speed_limit);
+	if (x->deadline > 0) {
+		double left = x->deadline - now();
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left > 0.001 ? (long)(left * 1000) : 1L);
+	}
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
 	if (h->o.cacert)
@@ -473,7 +484,7 @@ xfer_clear(struct xfer *x)
 	free(x->content_range);
 	x->errbody = x->etag = x->retry_after = x->content_range = NULL;
 	x->errlen = 0;
-	x->started = x->sink_err = x->changed = 0;
+	x->started = x->sink_err = x->changed = x->too_big = 0;
 	x->skip = 0;
 	x->reason[0] = '\0';
 }
@@ -489,6 +500,31 @@ fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	return code;
 }
 
+/* The scheme, host and port of url for messages (no credentials, no path
+ * or query, which may hold a signature). */
+static void
+origin(const char *url, char *out, size_t n)
+{
+	CURLU *u = url ? curl_url() : NULL;
+	char *scheme = NULL, *host = NULL, *port = NULL;
+
+	snprintf(out, n, "another location");
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		snprintf(out, n, "%s://%s%s%s", scheme, host, port ? ":" : "", port ? port : "");
+		for (char *p = out; *p; p++)
+			if (!isprint((unsigned char)*p))
+				*p = '?';
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	if (u)
+		curl_url_cleanup(u);
+}
+
 /* What to do after one exchange. */
 enum { DONE, RETRY, REDIRECT, FAILED };
 
@@ -502,6 +538,19 @@ outcome(struct sp_http *h, struct xfer *x, CURLcode cc, const char *errbuf, cons
 	long status = x->rs->status;
 	char msg[512];
 
+	if (x->too_big) {
+		char lim[32];
+		human(lim, sizeof lim, (double)x->limit);
+		*code = fail(err, errlen, SP_EX_UNAVAILABLE, "%s %s: the answer is larger than %s%s",
+		    method, shown, lim, x->limit == h->o.max_size ? " (--max-size)" :
+		    " (the bound of an answer held in memory)");
+		return FAILED;
+	}
+	if (x->deadline > 0 && cc == CURLE_OPERATION_TIMEDOUT && now() >= x->deadline - 0.01) {
+		*code = fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: no answer within --max-time %g s",
+		    method, shown, h->o.max_time);
+		return FAILED;
+	}
 	if (x->sink_err) {
 		*code = fail(err, errlen, SP_EX_IOERR, "%s %s: writing the answer: %s", method, shown,
 		    strerror(x->sink_err));
@@ -531,8 +580,19 @@ outcome(struct sp_http *h, struct xfer *x, CURLcode cc, const char *errbuf, cons
 	}
 	if ((status >= 200 && status <= 299) || (status == 304 && rq->if_none_match))
 		return DONE;
-	if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308)
-		return REDIRECT;
+	if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+		if (!rq->body && !strcmp(method, "GET"))
+			return REDIRECT;
+		/* what was sent must reach this server: never re-send it elsewhere,
+		 * never take another host's answer for the cloud's */
+		char *loc = NULL, where[300];
+		curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &loc);
+		origin(loc, where, sizeof where);
+		*code = fail(err, errlen, SP_EX_UNAVAILABLE,
+		    "%s %s: the server redirects (%ld) to %s; a request with a body is not sent on", method,
+		    shown, status, where);
+		return FAILED;
+	}
 	server_message(h, x->errbody, x->errlen, msg, sizeof msg);
 	snprintf(what, whatlen, "%ld%s%s%s%s", status, x->reason[0] ? " " : "", x->reason,
 	    *msg ? ": " : "", msg);
@@ -554,15 +614,18 @@ sp_http_do(struct sp_http *h, const struct sp_http_req *rq, struct sp_http_resp 
     char *err, size_t errlen)
 {
 	struct xfer x = {.h = h, .rq = rq, .rs = rs};
+	double t0 = now();
 	char *url = sp_asprintf("%s%s", h->base, rq->path);
 	char *shown = sp_asprintf("%s%s", h->shown, rq->path);
 	const char *method = rq->method;
 	int auth = 1, redirects = 0, code = 0;
-	double t0 = now();
 	char what[700], errbuf[CURL_ERROR_SIZE];
 
 	memset(rs, 0, sizeof *rs);
 	err[0] = '\0';
+	x.limit = rq->sink ? h->o.max_size : h->o.max_size < SP_HTTP_MAX_ANSWER ? h->o.max_size :
+	    SP_HTTP_MAX_ANSWER;
+	x.deadline = h->o.max_time > 0 ? t0 + h->o.max_time : 0;
 	rs->attempts = 1;
 	for (;;) {
 		struct curl_slist *hdrs = NULL;
@@ -632,6 +695,11 @@ sp_http_do(struct sp_http *h, const struct sp_http_req *rq, struct sp_http_resp 
 		d = d / 2 + d / 2 * jitter(h);
 		if (wait > d)
 			d = wait;
+		if (x.deadline > 0 && now() + d >= x.deadline) {
+			code = fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: %s; no answer within --max-time %g s",
+			    method, shown, what, h->o.max_time);
+			break;
+		}
 		if (!h->o.quiet)
 			fprintf(stderr, "%s: %s %s: %s; attempt %d of %d failed, retrying in %.1f s\n", sp_prog,
 			    method, shown, what, rs->attempts, h->o.attempts, d);

@@ -18,7 +18,12 @@ struct sp_http_opts {
 	const char *cacert;	/* --cacert FILE: trust anchors for TLS */
 	double connect_timeout;	/* --connect-timeout SECS (default 10) */
 	double speed_time;	/* --speed-time SECS (default 30) ... */
-	long speed_limit;	/* ... below --speed-limit BYTES/s (default 1) aborts */
+	long speed_limit;	/* ... below --speed-limit BYTES/s (default 1K) aborts */
+	double max_time;	/* --max-time SECS: deadline of a request, retries
+				 * included (default 86400; 0 given: none) */
+	int max_time_set;
+	long long max_size;	/* --max-size SIZE: largest answer body taken
+				 * (default 16G; in memory at most 64M) */
 	int attempts;		/* --attempts N (default 5) */
 	double retry_delay;	/* --retry-delay SECS: first backoff ... */
 	int retry_delay_set;	/* ... when set (else 1) */
@@ -32,7 +37,11 @@ enum {
 	SP_HTTP_OPT_URL = 0x1100, SP_HTTP_OPT_TENANT, SP_HTTP_OPT_CACERT,
 	SP_HTTP_OPT_INSECURE, SP_HTTP_OPT_CONNECT_TIMEOUT, SP_HTTP_OPT_SPEED_TIME,
 	SP_HTTP_OPT_SPEED_LIMIT, SP_HTTP_OPT_ATTEMPTS, SP_HTTP_OPT_RETRY_DELAY,
+	SP_HTTP_OPT_MAX_TIME, SP_HTTP_OPT_MAX_SIZE,
 };
+
+/* Answers held in memory (JSON, the manifest) are never taken larger. */
+#define SP_HTTP_MAX_ANSWER (64LL << 20)
 
 /* Short options (-v, -q) and long options every client tool accepts. */
 #define SP_HTTP_SHORTOPTS "vq"
@@ -46,6 +55,8 @@ enum {
 	{"speed-limit", required_argument, NULL, SP_HTTP_OPT_SPEED_LIMIT}, \
 	{"attempts", required_argument, NULL, SP_HTTP_OPT_ATTEMPTS}, \
 	{"retry-delay", required_argument, NULL, SP_HTTP_OPT_RETRY_DELAY}, \
+	{"max-time", required_argument, NULL, SP_HTTP_OPT_MAX_TIME}, \
+	{"max-size", required_argument, NULL, SP_HTTP_OPT_MAX_SIZE}, \
 	{"verbose", no_argument, NULL, 'v'}, \
 	{"quiet", no_argument, NULL, 'q'}
 
@@ -56,7 +67,11 @@ enum {
     "  --connect-timeout S    give up connecting after S seconds (default 10)\n" \
     "  --speed-time S         abort a transfer slower than --speed-limit for S\n" \
     "                         seconds (default 30)\n" \
-    "  --speed-limit BYTES    bytes per second (default 1)\n" \
+    "  --speed-limit BYTES    bytes per second (default 1K)\n" \
+    "  --max-time S           give up a request after S seconds, retries\n" \
+    "                         included (default 86400; 0: never)\n" \
+    "  --max-size SIZE        refuse an answer larger than SIZE (default 16G;\n" \
+    "                         JSON answers and manifests at most 64M)\n" \
     "  --attempts N           at most N attempts per request (default 5)\n" \
     "  --retry-delay S        first backoff delay, doubled each retry (default 1)\n" \
     "  --cacert FILE          trust the CA certificates in FILE\n" \
@@ -162,10 +177,13 @@ struct sp_http_resp {
 /* Perform rq against the tenant root, retrying connection errors, resets,
  * timeouts, 429, 502, 503 and 504 with exponential backoff and jitter
  * (honouring Retry-After) up to the attempt limit; redirects are followed
- * without the Authorization header. Returns 0 on 2xx or 304, else the exit
- * status with a message in err: 77 for 401/403, 65 for other 4xx (with the
- * server's message), 75 when retries ran out, 74 when the body could not be
- * read or the sink failed, 69 for other failures. Never dies. */
+ * without the Authorization header, for a GET only (a request with a body
+ * that is redirected fails: it is never re-sent elsewhere). Returns 0 on
+ * 2xx or 304, else the exit status with a message in err: 77 for 401/403,
+ * 65 for other 4xx (with the server's message), 75 when retries ran out or
+ * --max-time passed, 74 when the body could not be read or the sink
+ * failed, 69 for an answer over --max-size and other failures. Never
+ * dies. */
 int sp_http_do(struct sp_http *h, const struct sp_http_req *rq,
     struct sp_http_resp *rs, char *err, size_t errlen);
 

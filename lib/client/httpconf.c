@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +60,15 @@ sp_http_option(struct sp_http_opts *o, int c, const char *arg)
 		o->retry_delay = parse_secs("--retry-delay", arg);
 		o->retry_delay_set = 1;
 		break;
+	case SP_HTTP_OPT_MAX_TIME:
+		o->max_time = parse_secs("--max-time", arg);
+		o->max_time_set = 1;
+		break;
+	case SP_HTTP_OPT_MAX_SIZE:
+		o->max_size = sp_parse_size("--max-size", arg);
+		if (o->max_size < 1)
+			sp_usage_die("", "--max-size must be positive");
+		break;
 	case 'v': o->verbose = 1; break;
 	case 'q': o->quiet = 1; break;
 	default: return 0;
@@ -97,6 +107,10 @@ load_token(char **tok, char *why, size_t whylen)
 			snprintf(why, whylen, "cannot read SP_TOKEN_FILE %s: %s", file, strerror(errno));
 			return 2;
 		}
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0044))
+			sp_warn("SP_TOKEN_FILE %s is readable by others (mode %04o); chmod 600 it", file,
+			    (unsigned)(st.st_mode & 07777));
 		t = sp_malloc(TOKEN_MAX + 1);
 		n = 0;
 		while (n < TOKEN_MAX && (r = read(fd, t + n, TOKEN_MAX - n)) != 0) {
@@ -202,7 +216,11 @@ sp_http_new(const struct sp_http_opts *o)
 	if (!h->o.speed_time)
 		h->o.speed_time = 30;
 	if (!h->o.speed_limit)
-		h->o.speed_limit = 1;
+		h->o.speed_limit = 1024;
+	if (!o->max_time_set)
+		h->o.max_time = 86400;
+	if (!h->o.max_size)
+		h->o.max_size = 16LL << 30;
 	if (!h->o.attempts)
 		h->o.attempts = 5;
 	if (!o->retry_delay_set)

@@ -9,6 +9,7 @@ fault_up() {
 	mkdir -p "$FAULT_DIR"
 	rm -f "$FAULT_DIR/port" "$FAULT_DIR/log"
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$FAULT_DIR/token"
+	chmod 600 "$FAULT_DIR/token"
 	faultd --dir "$FAULT_DIR" --plan "$1" --token-file "$FAULT_DIR/token" "${@:2}" 3>&- &
 	FAULT_PID=$!
 	local i
