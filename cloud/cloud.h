@@ -17,6 +17,10 @@ struct cloud_config {
 	int db_conns;		/* connections in the pool */
 	int max_conns;		/* concurrent HTTP connections */
 	int timeout;		/* idle connection timeout, seconds */
+	int per_addr;		/* connections from one address (0: any number) */
+	int header_timeout;	/* seconds to send the request headers (0: none) */
+	long long min_rate;	/* slowest request body, bytes/s (0: any) ... */
+	int rate_time;		/* ... measured over this many seconds */
 	int deploy_timeout;	/* seconds before the hook is killed */
 	int keep;		/* archive generations kept per tenant */
 	int quiet;		/* no access log */

@@ -18,6 +18,7 @@
 
 #include "cloud/auth.h"
 #include "cloud/call.h"
+#include "cloud/guard.h"
 #include "cloud/http.h"
 #include "cloud/pool.h"
 #include "cloud/route.h"
@@ -28,7 +29,11 @@
 
 /* Bytes of an oversize body read (and dropped) before the connection is
  * simply closed. */
-#define DRAIN_MAX (64LL << 20)
+#define DRAIN_MAX (8LL << 20)
+
+/* Bytes of a body sent to a route that takes none (a GET) before the
+ * connection is closed. */
+#define STRAY_MAX (64LL << 10)
 
 struct req {
 	struct cloud_server *srv;
@@ -49,6 +54,7 @@ struct req {
 	int hashing, over, spool_errno;
 	struct cs_archive cur;	/* the tenant's current archive, fetched */
 	int cur_state;		/* with the token: 0 no, 1 yes, 2 none */
+	struct cloud_conn *gc;	/* the connection as the guard watches it */
 };
 
 /* Copy a request path for the log: no control bytes, and anything that
@@ -76,6 +82,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	(void)uri;	/* may carry a query string: never kept */
 	q->srv = cls;
 	q->fd = -1;
+	q->gc = cloud_guard_conn(con);
 	strcpy(q->path, "-");
 	strcpy(q->method, "-");
 	clock_gettime(CLOCK_MONOTONIC, &q->t0);
@@ -136,6 +143,7 @@ on_done(void *cls, struct MHD_Connection *con, void **ptr, enum MHD_RequestTermi
 		}
 	}
 	drop_spool(q);
+	cloud_guard_next(q->gc);
 	free(q);
 }
 
@@ -388,6 +396,7 @@ handle(void *cls, struct MHD_Connection *con, const char *url, const char *metho
 	if (q->phase == 0) {
 		enum MHD_Result ret;
 		q->phase = 1;
+		cloud_guard_headers(q->gc);
 		wait = 0;
 		ret = begin(con, q, url, method, &wait);
 		if (!wait || ret != MHD_YES)
@@ -400,14 +409,26 @@ handle(void *cls, struct MHD_Connection *con, const char *url, const char *metho
 		return MHD_YES;
 	}
 	if (*size) {
+		cloud_guard_body(q->gc, *size);
 		if (!q->limit) {
-			/* a body where none belongs is ignored */
+			/* a body where none belongs is ignored, up to a point */
+			q->dropped += (long long)*size;
+			if (q->dropped > STRAY_MAX) {
+				q->status = 413;
+				return MHD_NO;
+			}
 		} else if (q->over || q->spool_errno) {
 			q->dropped += (long long)*size;
 			if (q->dropped > DRAIN_MAX)
 				return MHD_NO;
 		} else if (q->size + (long long)*size > q->limit) {
+			/* a body without a length (chunked) past the limit: its
+			 * spool goes now; libmicrohttpd 0.9 cannot answer before the
+			 * body ends, so up to DRAIN_MAX more is read and dropped for
+			 * a 413, then the connection is closed */
 			q->over = 1;
+			q->status = 413;
+			drop_spool(q);
 		} else if (sp_write_all(q->fd, data, *size) != 0) {
 			q->spool_errno = errno;
 		} else {
@@ -417,6 +438,7 @@ handle(void *cls, struct MHD_Connection *con, const char *url, const char *metho
 		*size = 0;
 		return MHD_YES;
 	}
+	cloud_guard_busy(q->gc);
 	if (q->over)
 		return refuse(con, q, 413, "request body over the limit of %lld bytes", q->limit);
 	if (q->spool_errno)
@@ -472,6 +494,8 @@ cloud_http_start(struct cloud_server *s, const struct sockaddr *sa, int v6)
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+	    MHD_OPTION_NOTIFY_CONNECTION, cloud_guard_notify, s->guard,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->cfg.per_addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_conns,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cloud/cache.h"
+#include "cloud/guard.h"
 #include "cloud/http.h"
 #include "cloud/pool.h"
 #include "cloud/server.h"
@@ -34,6 +35,10 @@ cloud_config_default(struct cloud_config *cfg)
 	cfg->db_conns = 16;
 	cfg->max_conns = 512;
 	cfg->timeout = 120;
+	cfg->per_addr = 32;
+	cfg->header_timeout = 30;
+	cfg->min_rate = 1024;
+	cfg->rate_time = 30;
 	cfg->deploy_timeout = 600;
 	cfg->keep = 2;
 }
@@ -186,6 +191,12 @@ cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errle
 	if (make_work(s, err, errlen) != 0)
 		goto fail;
 	s->pool = cloud_pool_new(cfg->conninfo, cfg->db_conns, setup_conn);
+	s->guard = cloud_guard_start(cfg->header_timeout, cfg->min_rate, cfg->rate_time, cfg->quiet);
+	if (!s->guard) {
+		snprintf(err, errlen, "cannot start the connection guard: %s", strerror(errno));
+		*status = SP_EX_SOFTWARE;
+		goto fail;
+	}
 	s->daemon = cloud_http_start(s, (struct sockaddr *)&ss, v6);
 	if (!s->daemon) {
 		snprintf(err, errlen, "cannot listen on %s", cfg->listen);
@@ -217,6 +228,7 @@ cloud_stop(struct cloud_server *s)
 		return;
 	if (s->daemon)
 		cloud_http_stop(s->daemon);
+	cloud_guard_stop(s->guard);
 	cloud_pool_free(s->pool);
 	if (s->own_work && s->work)
 		sp_rmtree(s->work);

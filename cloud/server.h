@@ -8,11 +8,13 @@
 #include "cloud/cloud.h"
 
 struct cloud_mcache;
+struct cloud_guard;
 
 struct cloud_server {
 	struct cloud_config cfg;
 	struct MHD_Daemon *daemon;
 	struct cloud_pool *pool;
+	struct cloud_guard *guard;	/* header deadline, body rate */
 	char *work;		/* work directory */
 	char *spool, *cache;	/* its subdirectories */
 	int own_work;		/* created by us: removed at stop */

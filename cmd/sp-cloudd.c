@@ -29,12 +29,17 @@ static const char usage[] =
     "      --keep N               archive generations kept per tenant (default 2)\n"
     "      --db-connections N     database connections (default 16)\n"
     "      --max-connections N    concurrent HTTP connections (default 512)\n"
+    "      --max-per-address N    connections from one address (default 32; 0: any)\n"
+    "      --header-timeout SEC   close a connection whose request headers take\n"
+    "                             longer (default 30; 0: never)\n"
+    "      --min-rate SIZE        close an upload slower than SIZE bytes/s ...\n"
+    "      --rate-time SEC        ... over SEC seconds (defaults 1K, 30; 0: never)\n"
     "  -q, --quiet                no access log\n"
     "`tenant add` and `token add` print the new token alone on stdout, once.\n";
 
 enum {
 	O_HOOK = 256, O_HOOK_TIMEOUT, O_MAX_BODY, O_MAX_JSON, O_MAX_TREE, O_WORK, O_CACHE,
-	O_KEEP, O_DBCONN, O_MAXCONN,
+	O_KEEP, O_DBCONN, O_MAXCONN, O_PERADDR, O_HDRTIME, O_MINRATE, O_RATETIME,
 };
 
 static const struct option longopts[] = {
@@ -51,6 +56,10 @@ static const struct option longopts[] = {
 	{"keep", required_argument, NULL, O_KEEP},
 	{"db-connections", required_argument, NULL, O_DBCONN},
 	{"max-connections", required_argument, NULL, O_MAXCONN},
+	{"max-per-address", required_argument, NULL, O_PERADDR},
+	{"header-timeout", required_argument, NULL, O_HDRTIME},
+	{"min-rate", required_argument, NULL, O_MINRATE},
+	{"rate-time", required_argument, NULL, O_RATETIME},
 	SP_STD_LONGOPTS,
 	{NULL, 0, NULL, 0},
 };
@@ -114,6 +123,16 @@ main(int argc, char **argv)
 		case O_DBCONN: cfg.db_conns = (int)sp_parse_num("--db-connections", optarg, 1, 1000); break;
 		case O_MAXCONN:
 			cfg.max_conns = (int)sp_parse_num("--max-connections", optarg, 1, 100000);
+			break;
+		case O_PERADDR:
+			cfg.per_addr = (int)sp_parse_num("--max-per-address", optarg, 0, 100000);
+			break;
+		case O_HDRTIME:
+			cfg.header_timeout = (int)sp_parse_num("--header-timeout", optarg, 0, 86400);
+			break;
+		case O_MINRATE: cfg.min_rate = sp_parse_size("--min-rate", optarg); break;
+		case O_RATETIME:
+			cfg.rate_time = (int)sp_parse_num("--rate-time", optarg, 0, 86400);
 			break;
 		case 'h': sp_help(usage);
 		case 'V': sp_version();

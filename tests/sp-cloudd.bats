@@ -4,6 +4,7 @@
 # in argv.
 
 load helper
+load lib/cloud
 
 setup_file() {
 	sp_env_up
@@ -37,20 +38,6 @@ teardown() {
 	[ ! -f "$BATS_TEST_TMPDIR/log2" ] || clean_log "$BATS_TEST_TMPDIR/log2"
 }
 
-# api TENANT [SUFFIX]: the URL of a tenant route.
-api() { echo "$SP_API_URL/api/v1/cloud/tenants/$1${2:-}"; }
-
-# call HEADERFILE|- METHOD URL [CURL ARGS...]: the status in $code, the
-# body in ./body, the response headers in ./headers.
-call() {
-	local h=$1 m=$2 u=$3
-	shift 3
-	local auth=()
-	[ "$h" = - ] || auth=(-H "@$h")
-	rm -f body headers
-	code=$(curl -sS -o body -D headers -w '%{http_code}' -X "$m" "${auth[@]}" "$@" "$u")
-}
-
 # A JSON error body with a message.
 assert_json_error() {
 	run jq -e -r '.error | select(type == "string" and length > 0)' body
@@ -74,22 +61,6 @@ tree() {
 	head -c 20000 /dev/urandom >"$1/blob.bin"
 }
 
-# start_cloudd LOG [ARGS...]: another sp-cloudd on the cloud database on a
-# free port; sets URL2.
-start_cloudd() {
-	local log=$1 i
-	shift
-	: >"$log"
-	DATABASE_URL=$CLOUD_DB sp-cloudd -l 127.0.0.1:0 "$@" 2>>"$log" &
-	EXTRA_PIDS="${EXTRA_PIDS:-} $!"
-	for i in $(seq 1 100); do
-		URL2=$(sed -n 's/.*listening on //p' "$log")
-		[ -n "$URL2" ] && return 0
-		sleep 0.05
-	done
-	cat "$log" >&2
-	return 1
-}
 
 # The archive's tag: the SHA-256 of its manifest's bytes (sp-pack's
 # manifest_sha256).

@@ -644,6 +644,8 @@ sp_http_do(struct sp_http *h, const struct sp_http_req *rq, struct sp_http_resp 
 		if (!rq->sink)
 			rs->len = rs->bytes = 0;
 		x.resume = rq->sink && !rq->sink->reset ? rs->bytes : 0;
+		if (rs->attempts > 1 && rq->body)
+			sp_http_body_settle(rq->body);
 		setup(h, &x, url, method, auth, &hdrs);
 		errbuf[0] = '\0';
 		curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);

@@ -170,3 +170,18 @@ sp_http_seek_cb(void *arg, curl_off_t off, int origin)
 	b->off = off;
 	return CURL_SEEKFUNC_OK;
 }
+
+void
+sp_http_body_settle(struct sp_http_body *b)
+{
+	char buf[1 << 16];
+
+	if (b->kind != SP_BODY_STREAM || b->size >= 0)
+		return;
+	b->off = b->spooled;
+	while (!b->eof && body_read(b, buf, sizeof buf) >= 0)
+		;
+	if (!b->err)
+		b->size = b->spooled;
+	b->off = 0;
+}

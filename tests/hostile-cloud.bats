@@ -1,0 +1,133 @@
+#!/usr/bin/env bats
+# sp-cloudd under attack (issue 15, items 1 and 9): slow headers from one
+# address and from many, uploads that drip, chunked uploads that never
+# end. Each attack is bounded (tests/lib/slowpeer); a second client from
+# another loopback address must still be served, and fast.
+
+load helper
+load lib/cloud
+
+setup_file() {
+	sp_env_up
+	export CLOUD_DB=$SP_CLOUD_DATABASE_URL
+	(umask 077; printf 'Authorization: Bearer %s\n' "$(cat "$SP_TOKEN_FILE")" >"$BATS_FILE_TMPDIR/local.hdr")
+	export H_LOCAL=$BATS_FILE_TMPDIR/local.hdr
+}
+
+teardown_file() {
+	sp_env_down
+}
+
+teardown() {
+	local p
+	for p in ${EXTRA_PIDS:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -f "$BATS_TEST_TMPDIR/log2" ]; then
+		! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$BATS_TEST_TMPDIR/log2" >&2
+	fi
+}
+
+# served ADDR URL: a GET of URL from source address ADDR; $code and $secs.
+served() {
+	local out
+	out=$(curl -sS --interface "$1" -o /dev/null -w '%{http_code} %{time_total}' --max-time 10 "$2" 2>&1) || true
+	code=${out%% *}
+	secs=${out##* }
+}
+
+# lt A B: A < B for decimals.
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
+@test "slowloris from one address: held to --max-per-address, others served at once" {
+	start_cloudd log2 --max-per-address 8 --header-timeout 0
+	slowpeer headers "$URL2/healthz" 40 4 --from 127.0.0.1 >attack.json &
+	EXTRA_PIDS="$EXTRA_PIDS $!"
+	sleep 1.5
+	served 127.0.0.2 "$URL2/healthz"
+	[ "$code" = 200 ] || fail "second client: $code"
+	lt "$secs" 0.5 || fail "second client waited $secs s"
+	wait "$!" 2>/dev/null || true
+	sleep 3
+	run jq -r '"\(.opened) \(.refused)"' attack.json
+	assert_output "8 32"
+}
+
+@test "slowloris from many addresses: every connection cut at --header-timeout, the slots come back" {
+	start_cloudd log2 --max-connections 24 --max-per-address 0 --header-timeout 2
+	for i in 11 12 13; do
+		slowpeer headers "$URL2/healthz" 8 6 --from "127.0.0.$i" >"attack$i.json" &
+		EXTRA_PIDS="$EXTRA_PIDS $!"
+	done
+	sleep 1
+	# every slot is held: a newcomer is turned away ...
+	served 127.0.0.2 "$URL2/healthz"
+	[ "$code" != 200 ] || fail "served although all slots were taken"
+	# ... until the header deadline frees them
+	t0=$(date +%s.%N)
+	for _ in $(seq 1 40); do
+		served 127.0.0.2 "$URL2/healthz"
+		[ "$code" = 200 ] && break
+		sleep 0.1
+	done
+	[ "$code" = 200 ] || fail "never served"
+	waited=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+	lt "$waited" 3 || fail "served only after $waited s"
+	sleep 5.5
+	for i in 11 12 13; do
+		run jq -r '"\(.opened) \(.closed | length) \(.open_at_end) \(.closed | max)"' "attack$i.json"
+		read -r opened closed left last <<<"$output"
+		[ "$opened" = 8 ] && [ "$closed" = 8 ] && [ "$left" = 0 ] || fail "attack $i: $output"
+		lt "$last" 4.5 || fail "attack $i: the last connection lasted $last s"
+	done
+	grep -q "connection closed: no complete request headers within 2 s" log2
+}
+
+@test "an upload that drips is cut at --min-rate, its spool removed, nothing stored" {
+	start_cloudd log2 --min-rate 1K --rate-time 2 --work-dir "$PWD/work"
+	call "$H_LOCAL" GET "$URL2/api/v1/cloud/tenants/local/files/manifest"
+	before=$code
+	run slowpeer body "$URL2/api/v1/cloud/tenants/local/files" 8 --rate 10 --header "$(cat "$H_LOCAL")"
+	assert_success
+	last=$(jq -r '.closed[0]' <<<"$output")
+	[ "$last" != null ] || fail "never cut: $output"
+	lt "$last" 4.5 || fail "cut only after $last s"
+	grep -q "connection closed: request body slower than 1024 bytes/s over 2 s" log2
+	[ -z "$(ls -A work/spool)" ]
+	call "$H_LOCAL" GET "$URL2/api/v1/cloud/tenants/local/files/manifest"
+	[ "$code" = "$before" ]
+	# a second client meanwhile and after: served
+	served 127.0.0.2 "$URL2/healthz"
+	[ "$code" = 200 ]
+}
+
+@test "a chunked upload that never ends is cut at --max-body, spool removed; a piped push over it is one clean 413" {
+	start_cloudd log2 --max-body 1M --work-dir "$PWD/work"
+	run slowpeer chunked "$URL2/api/v1/cloud/tenants/local/files" 10 --header "$(cat "$H_LOCAL")"
+	assert_success
+	sent=$(jq -r .sent <<<"$output")
+	[ "$(jq -r '.closed | length' <<<"$output")" = 1 ] || fail "$output"
+	# closed within a few buffers of the limit, not after 64 MiB or 1 GiB
+	[ "$sent" -lt $((16 << 20)) ] || fail "sent $sent bytes before the close"
+	[ -z "$(ls -A work/spool)" ]
+	grep -q "POST /api/v1/cloud/tenants/local/files 413" log2
+	# sp-upload from a pipe: the first attempt streams; the retry knows the
+	# length, so the server refuses it before reading a byte of it
+	head -c 3000000 /dev/urandom | gzip -1 >big.tgz
+	run --separate-stderr sh -c "cat big.tgz | SP_API_URL=$URL2 sp-upload --retry-delay 0.01 files"
+	assert_failure 65
+	[[ "$output" == *"413 Content Too Large: request body over the limit of 1048576 bytes"* ]] || fail "$output"
+	[ "$(grep -c 'retrying' <<<"$stderr")" -le 1 ]
+}
+
+@test "a body sent with a GET is dropped, and past 64 KiB the connection is closed" {
+	start_cloudd log2
+	head -c 1000 /dev/zero >small
+	call "$H_LOCAL" GET "$URL2/healthz" --data-binary @small
+	[ "$code" = 200 ]
+	run slowpeer chunked "$URL2/healthz" 10 --method GET
+	[ "$(jq -r '.closed | length' <<<"$output")" = 1 ] || fail "$output"
+	[ "$(jq -r .sent <<<"$output")" -lt $((4 << 20)) ] || fail "$output"
+	grep -q "GET /healthz 413" log2
+}
