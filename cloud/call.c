@@ -30,6 +30,14 @@ cloud_reply_error(struct cloud_call *k, int status, const char *fmt, ...)
 	cloud_reply_json(k, status, json_pack("{ss}", "error", msg));
 }
 
+void
+cloud_log_unavailable(struct cloud_server *s, const char *err)
+{
+	/* the details (a socket path, host:port) go to the log only */
+	if (!s->cfg.quiet)
+		sp_warn("database unavailable: %s", err);
+}
+
 PGconn *
 cloud_conn(struct cloud_call *k)
 {
@@ -38,7 +46,8 @@ cloud_conn(struct cloud_call *k)
 
 	if (!c) {
 		k->retry_after = 1;
-		cloud_reply_error(k, 503, "database unavailable: %s", err);
+		cloud_log_unavailable(k->srv, err);
+		cloud_reply_error(k, 503, "database unavailable");
 	}
 	return c;
 }
@@ -56,7 +65,8 @@ cloud_reply_store(struct cloud_call *k, PGconn *c, int rc, const char *err)
 		cloud_reply_error(k, 404, "%s", err);
 	} else if (cloud_pg_lost(c)) {
 		k->retry_after = 1;
-		cloud_reply_error(k, 503, "database unavailable: %s", err);
+		cloud_log_unavailable(k->srv, err);
+		cloud_reply_error(k, 503, "database unavailable");
 	} else {
 		if (!k->srv->cfg.quiet)
 			sp_warn("database error: %s", err);

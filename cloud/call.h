@@ -50,6 +50,10 @@ void cloud_reply_error(struct cloud_call *k, int status, const char *fmt, ...)
 /* Reply status with the JSON object o (reference stolen). */
 void cloud_reply_json(struct cloud_call *k, int status, json_t *o);
 
+/* Log why the database is unavailable (its address may be in err; the
+ * client is told only "database unavailable"). */
+void cloud_log_unavailable(struct cloud_server *s, const char *err);
+
 /* A pooled database connection, or NULL after replying 503. */
 PGconn *cloud_conn(struct cloud_call *k);
 

@@ -15,6 +15,8 @@ struct cloud_config {
 	long long max_tree;	/* largest unpacked tree an archive may hold */
 	long long cache_size;	/* archive cache bound, bytes */
 	int db_conns;		/* connections in the pool */
+	int db_wait;		/* seconds to wait for a free one (then 503) */
+	int db_timeout;		/* seconds a request's database work may take */
 	int max_conns;		/* concurrent HTTP connections */
 	int timeout;		/* idle connection timeout, seconds */
 	int per_addr;		/* connections from one address (0: any number) */

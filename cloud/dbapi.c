@@ -33,7 +33,8 @@ reply_status(struct cloud_call *k, int rc, const char *what, const char *err)
 	case SP_EX_UNAVAILABLE:
 	case SP_EX_TEMPFAIL:
 		k->retry_after = 1;
-		cloud_reply_error(k, 503, "%s: %s", what, err);
+		cloud_log_unavailable(k->srv, err);
+		cloud_reply_error(k, 503, "%s: database unavailable", what);
 		break;
 	default:
 		if (!k->srv->cfg.quiet)

@@ -280,7 +280,8 @@ authenticate(struct MHD_Connection *con, struct req *q, enum MHD_Result *ret)
 	}
 	c = cloud_pool_get(q->srv->pool, err, sizeof err);
 	if (!c) {
-		*ret = refuse(con, q, 503, "database unavailable: %s", err);
+		cloud_log_unavailable(q->srv, err);
+		*ret = refuse(con, q, 503, "database unavailable");
 		return -1;
 	}
 	/* the hot paths get the current archive in the same round trip */
@@ -291,7 +292,10 @@ authenticate(struct MHD_Connection *con, struct req *q, enum MHD_Result *ret)
 	if (rc == CS_ERR) {
 		int lost = cloud_pg_lost(c);
 		cloud_pool_put(q->srv->pool, c);
-		*ret = refuse(con, q, lost ? 503 : 500, "database error: %s", err);
+		if (lost)
+			cloud_log_unavailable(q->srv, err);
+		*ret = lost ? refuse(con, q, 503, "database unavailable") :
+		    refuse(con, q, 500, "database error: %s", err);
 		return -1;
 	}
 	cloud_pool_put(q->srv->pool, c);

@@ -1,6 +1,9 @@
 /* pool.c - libpq helpers and the connection pool of sp-cloudd. */
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +33,11 @@ cloud_pg_error(PGconn *c, const PGresult *r, char *err, size_t errlen)
 PGconn *
 cloud_pg_connect(const char *conninfo, char *err, size_t errlen)
 {
-	const char *keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *vals[] = {conninfo, "sp-cloudd", NULL};
+	/* defaults first: what conninfo says overrides them (expand_dbname) */
+	const char *keys[] = {"connect_timeout", "keepalives", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname",
+	    "fallback_application_name", NULL};
+	const char *vals[] = {"5", "1", "10", "5", "3", "30000", conninfo, "sp-cloudd", NULL};
 	PGconn *c;
 
 	if (!conninfo || !*conninfo) {
@@ -111,7 +117,80 @@ struct cloud_pool {
 	int nidle;
 	PGconn **idle;
 	struct waiter *head, *tail;
+	double wait;		/* longest wait for a connection, seconds */
+	double deadline;	/* longest checkout, seconds (0: none) */
+	struct busy { PGconn *c; double since; int cut; } *busy;	/* checked out */
+	int nbusy;
+	unsigned long cuts;
+	pthread_t th;		/* the watchdog of checked-out connections */
+	pthread_cond_t stopcv;
+	int stop, started;
 };
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Shut down the socket of a connection checked out for longer than the
+ * deadline: a database that stopped answering (frozen, or cut off
+ * without a reset) then fails the call blocked on it, and the request
+ * answers 503, instead of waiting for ever. A checked-out connection is
+ * only finished after it left the busy list, so its socket is its own. */
+static void *
+watch(void *arg)
+{
+	struct cloud_pool *p = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		double t = now();
+
+		for (int i = 0; i < p->nbusy; i++)
+			if (!p->busy[i].cut && t - p->busy[i].since > p->deadline) {
+				int fd = PQsocket(p->busy[i].c);
+				p->busy[i].cut = 1;
+				p->cuts++;
+				if (fd >= 0)
+					shutdown(fd, SHUT_RDWR);
+				sp_warn("database call running for over %.0f s: connection closed",
+				    p->deadline);
+			}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250000000L;
+		if (ts.tv_nsec >= 1000000000L)
+			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+		pthread_cond_timedwait(&p->stopcv, &p->mu, &ts);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Lock held. */
+static void
+busy_add(struct cloud_pool *p, PGconn *c)
+{
+	p->busy[p->nbusy].c = c;
+	p->busy[p->nbusy].since = now();
+	p->busy[p->nbusy].cut = 0;
+	p->nbusy++;
+}
+
+/* Lock held. */
+static void
+busy_del(struct cloud_pool *p, PGconn *c)
+{
+	for (int i = 0; i < p->nbusy; i++)
+		if (p->busy[i].c == c) {
+			p->busy[i] = p->busy[--p->nbusy];
+			return;
+		}
+}
 
 struct cloud_pool *
 cloud_pool_new(const char *conninfo, int size, int (*setup)(PGconn *, char *, size_t))
@@ -123,7 +202,19 @@ cloud_pool_new(const char *conninfo, int size, int (*setup)(PGconn *, char *, si
 	p->setup = setup;
 	p->size = size > 0 ? size : 1;
 	p->idle = sp_calloc(p->size, sizeof *p->idle);
+	p->busy = sp_calloc(p->size, sizeof *p->busy);
+	p->wait = 5;
+	pthread_cond_init(&p->stopcv, NULL);
 	return p;
+}
+
+void
+cloud_pool_limits(struct cloud_pool *p, double wait, double deadline)
+{
+	p->wait = wait;
+	p->deadline = deadline;
+	if (deadline > 0 && !p->started && pthread_create(&p->th, NULL, watch, p) == 0)
+		p->started = 1;
 }
 
 /* Hand c (or, when NULL, the slot it held) to the first waiter; with
@@ -172,20 +263,46 @@ cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen)
 		p->open++;	/* reserve the slot, connect without the lock */
 	} else {
 		struct waiter w = {.c = NULL, .ready = 0, .next = NULL};
-		pthread_cond_init(&w.cv, NULL);
+		struct timespec until;
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&w.cv, &ca);
+		pthread_condattr_destroy(&ca);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)p->wait;
+		until.tv_nsec += (long)((p->wait - (double)(time_t)p->wait) * 1e9);
+		if (until.tv_nsec >= 1000000000L)
+			until.tv_sec++, until.tv_nsec -= 1000000000L;
 		if (p->tail)
 			p->tail->next = &w;
 		else
 			p->head = &w;
 		p->tail = &w;
-		while (!w.ready)
-			pthread_cond_wait(&w.cv, &p->mu);
+		while (!w.ready && pthread_cond_timedwait(&w.cv, &p->mu, &until) != ETIMEDOUT)
+			;
+		if (!w.ready) {	/* gave up: leave the queue */
+			struct waiter **pp = &p->head, *prev = NULL;
+			while (*pp != &w)
+				prev = *pp, pp = &(*pp)->next;
+			*pp = w.next;
+			if (p->tail == &w)
+				p->tail = prev;
+			pthread_cond_destroy(&w.cv);
+			pthread_mutex_unlock(&p->mu);
+			snprintf(err, errlen, "no database connection free within %g s", p->wait);
+			return NULL;
+		}
 		pthread_cond_destroy(&w.cv);
 		c = w.c;	/* NULL: the slot is ours, connect */
 	}
-	pthread_mutex_unlock(&p->mu);
-	if (c && idle_ok(c))
+	if (c && idle_ok(c)) {
+		busy_add(p, c);
+		pthread_mutex_unlock(&p->mu);
 		return c;
+	}
+	pthread_mutex_unlock(&p->mu);
 	if (c)
 		PQfinish(c);
 	c = cloud_pg_connect(p->conninfo, err, errlen);
@@ -193,11 +310,12 @@ cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen)
 		PQfinish(c);
 		c = NULL;
 	}
-	if (!c) {
-		pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->mu);
+	if (!c)
 		release(p, NULL);
-		pthread_mutex_unlock(&p->mu);
-	}
+	else
+		busy_add(p, c);
+	pthread_mutex_unlock(&p->mu);
 	return c;
 }
 
@@ -206,6 +324,9 @@ cloud_pool_put(struct cloud_pool *p, PGconn *c)
 {
 	if (!c)
 		return;
+	pthread_mutex_lock(&p->mu);
+	busy_del(p, c);		/* the watchdog lets go of it before anything else */
+	pthread_mutex_unlock(&p->mu);
 	if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE) {
 		PGresult *r = PQexec(c, "ROLLBACK");
 		PQclear(r);
@@ -224,6 +345,15 @@ cloud_pool_free(struct cloud_pool *p)
 {
 	if (!p)
 		return;
+	if (p->started) {
+		pthread_mutex_lock(&p->mu);
+		p->stop = 1;
+		pthread_cond_signal(&p->stopcv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->th, NULL);
+	}
+	pthread_cond_destroy(&p->stopcv);
+	free(p->busy);
 	while (p->nidle)
 		PQfinish(p->idle[--p->nidle]);
 	pthread_mutex_destroy(&p->mu);

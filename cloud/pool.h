@@ -37,9 +37,16 @@ struct cloud_pool;
 struct cloud_pool *cloud_pool_new(const char *conninfo, int size,
     int (*setup)(PGconn *c, char *err, size_t errlen));
 
+/* Bound the wait for a free connection (default 5 s) and the time one
+ * may stay checked out (deadline, 0: none; a watchdog thread shuts down
+ * the socket of one past it, so that a database that stopped answering
+ * fails the call blocked on it). */
+void cloud_pool_limits(struct cloud_pool *p, double wait, double deadline);
+
 /* Take a connection, waiting while all are busy (waiters are served in
- * the order they came). NULL with err set when a new connection cannot be
- * opened. */
+ * the order they came) for at most the pool's wait. NULL with err set
+ * when none came free in time or a new connection cannot be opened
+ * (libpq's connect_timeout defaults to 5 s, TCP keepalives on). */
 PGconn *cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen);
 
 /* Give a connection back: a broken one is closed (reopened on demand), an

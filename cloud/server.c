@@ -16,6 +16,7 @@
 #include "cloud/guard.h"
 #include "cloud/http.h"
 #include "cloud/pool.h"
+#include "cloud/probe.h"
 #include "cloud/server.h"
 #include "cloud/store.h"
 #include "core/err.h"
@@ -39,6 +40,8 @@ cloud_config_default(struct cloud_config *cfg)
 	cfg->header_timeout = 30;
 	cfg->min_rate = 1024;
 	cfg->rate_time = 30;
+	cfg->db_wait = 5;
+	cfg->db_timeout = 120;
 	cfg->deploy_timeout = 600;
 	cfg->keep = 2;
 }
@@ -88,10 +91,20 @@ bad:
 	return -1;
 }
 
+static long stmt_timeout_ms;	/* --db-timeout, for every pooled connection */
+
 static int
 setup_conn(PGconn *c, char *err, size_t errlen)
 {
-	return sp_pg_session(c, err, errlen) == 0 && cs_prepare(c, err, errlen) == CS_OK ? 0 : -1;
+	char sql[160];
+
+	/* the server ends a statement past the deadline; the pool's watchdog
+	 * covers a server that cannot (frozen, or unreachable) */
+	snprintf(sql, sizeof sql, "SET statement_timeout = %ld; SET lock_timeout = %ld;"
+	    " SET idle_in_transaction_session_timeout = %ld", stmt_timeout_ms, stmt_timeout_ms,
+	    stmt_timeout_ms);
+	return sp_pg_session(c, err, errlen) == 0 && cs_prepare(c, err, errlen) == CS_OK &&
+	    (!stmt_timeout_ms || cloud_pg_cmd(c, err, errlen, sql) == 0) ? 0 : -1;
 }
 
 /* Remove the temporary files (".sp-tmp.*") in dir. */
@@ -191,6 +204,13 @@ cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errle
 	if (make_work(s, err, errlen) != 0)
 		goto fail;
 	s->pool = cloud_pool_new(cfg->conninfo, cfg->db_conns, setup_conn);
+	cloud_pool_limits(s->pool, cfg->db_wait, cfg->db_timeout ? cfg->db_timeout + 2 : 0);
+	stmt_timeout_ms = cfg->db_timeout * 1000L;
+	if (!(s->probe = cloud_probe_start(cfg->conninfo))) {
+		snprintf(err, errlen, "cannot start the database probe: %s", strerror(errno));
+		*status = SP_EX_SOFTWARE;
+		goto fail;
+	}
 	s->guard = cloud_guard_start(cfg->header_timeout, cfg->min_rate, cfg->rate_time, cfg->quiet);
 	if (!s->guard) {
 		snprintf(err, errlen, "cannot start the connection guard: %s", strerror(errno));
@@ -229,6 +249,7 @@ cloud_stop(struct cloud_server *s)
 	if (s->daemon)
 		cloud_http_stop(s->daemon);
 	cloud_guard_stop(s->guard);
+	cloud_probe_stop(s->probe);
 	cloud_pool_free(s->pool);
 	if (s->own_work && s->work)
 		sp_rmtree(s->work);

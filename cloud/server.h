@@ -9,12 +9,14 @@
 
 struct cloud_mcache;
 struct cloud_guard;
+struct cloud_probe;
 
 struct cloud_server {
 	struct cloud_config cfg;
 	struct MHD_Daemon *daemon;
 	struct cloud_pool *pool;
 	struct cloud_guard *guard;	/* header deadline, body rate */
+	struct cloud_probe *probe;	/* does the database answer? */
 	char *work;		/* work directory */
 	char *spool, *cache;	/* its subdirectories */
 	int own_work;		/* created by us: removed at stop */

@@ -28,6 +28,8 @@ static const char usage[] =
     "      --cache-size SIZE      archive cache bound (default 1G)\n"
     "      --keep N               archive generations kept per tenant (default 2)\n"
     "      --db-connections N     database connections (default 16)\n"
+    "      --db-wait SEC          wait for a free one, then 503 (default 5)\n"
+    "      --db-timeout SEC       a request's database work, then 503 (default 120)\n"
     "      --max-connections N    concurrent HTTP connections (default 512)\n"
     "      --max-per-address N    connections from one address (default 32; 0: any)\n"
     "      --header-timeout SEC   close a connection whose request headers take\n"
@@ -40,6 +42,7 @@ static const char usage[] =
 enum {
 	O_HOOK = 256, O_HOOK_TIMEOUT, O_MAX_BODY, O_MAX_JSON, O_MAX_TREE, O_WORK, O_CACHE,
 	O_KEEP, O_DBCONN, O_MAXCONN, O_PERADDR, O_HDRTIME, O_MINRATE, O_RATETIME,
+	O_DBWAIT, O_DBTIME,
 };
 
 static const struct option longopts[] = {
@@ -56,6 +59,8 @@ static const struct option longopts[] = {
 	{"keep", required_argument, NULL, O_KEEP},
 	{"db-connections", required_argument, NULL, O_DBCONN},
 	{"max-connections", required_argument, NULL, O_MAXCONN},
+	{"db-wait", required_argument, NULL, O_DBWAIT},
+	{"db-timeout", required_argument, NULL, O_DBTIME},
 	{"max-per-address", required_argument, NULL, O_PERADDR},
 	{"header-timeout", required_argument, NULL, O_HDRTIME},
 	{"min-rate", required_argument, NULL, O_MINRATE},
@@ -124,6 +129,8 @@ main(int argc, char **argv)
 		case O_MAXCONN:
 			cfg.max_conns = (int)sp_parse_num("--max-connections", optarg, 1, 100000);
 			break;
+		case O_DBWAIT: cfg.db_wait = (int)sp_parse_num("--db-wait", optarg, 1, 3600); break;
+		case O_DBTIME: cfg.db_timeout = (int)sp_parse_num("--db-timeout", optarg, 0, 86400); break;
 		case O_PERADDR:
 			cfg.per_addr = (int)sp_parse_num("--max-per-address", optarg, 0, 100000);
 			break;

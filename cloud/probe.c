@@ -1,0 +1,150 @@
+/* probe.c - the database probe of sp-cloudd (probe.h). */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cloud/pool.h"
+#include "cloud/probe.h"
+#include "core/err.h"
+
+#define ANSWER_MS 2000
+
+struct cloud_probe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	char *conninfo;
+	PGconn *c;
+	int ok, stop;
+	double since;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One probe: 1 when the database answered SELECT 1 in time. */
+static int
+probe(struct cloud_probe *p)
+{
+	char err[512];
+	double until;
+	PGresult *r;
+	int good = 0;
+
+	if (!p->c && !(p->c = cloud_pg_connect(p->conninfo, err, sizeof err)))
+		return 0;
+	if (PQstatus(p->c) != CONNECTION_OK || !PQsendQuery(p->c, "SELECT 1"))
+		goto lost;
+	until = now() + ANSWER_MS / 1000.0;
+	while (PQisBusy(p->c)) {
+		struct pollfd pfd = {.fd = PQsocket(p->c), .events = POLLIN};
+		int ms = (int)((until - now()) * 1000);
+
+		if (ms <= 0 || poll(&pfd, 1, ms) <= 0 || !PQconsumeInput(p->c))
+			goto lost;	/* no answer in time: a fresh connection next */
+	}
+	while ((r = PQgetResult(p->c))) {
+		good = good || PQresultStatus(r) == PGRES_TUPLES_OK;
+		PQclear(r);
+	}
+	if (good)
+		return 1;
+lost:
+	PQfinish(p->c);
+	p->c = NULL;
+	return 0;
+}
+
+static void
+set(struct cloud_probe *p, int ok)
+{
+	pthread_mutex_lock(&p->mu);
+	if (ok != p->ok) {
+		p->ok = ok;
+		p->since = now();
+		sp_warn("database %s", ok ? "answers again" : "does not answer");
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void *
+run(void *arg)
+{
+	struct cloud_probe *p = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		if (p->stop)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		set(p, probe(p));
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+struct cloud_probe *
+cloud_probe_start(const char *conninfo)
+{
+	struct cloud_probe *p = sp_calloc(1, sizeof *p);
+
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->conninfo = sp_strdup(conninfo ? conninfo : "");
+	p->ok = probe(p);
+	p->since = now();
+	if (pthread_create(&p->th, NULL, run, p) != 0) {
+		if (p->c)
+			PQfinish(p->c);
+		free(p->conninfo);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+cloud_probe_stop(struct cloud_probe *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	if (p->c)
+		PQfinish(p->c);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->conninfo);
+	free(p);
+}
+
+int
+cloud_probe_ok(struct cloud_probe *p, double *secs)
+{
+	int ok;
+
+	pthread_mutex_lock(&p->mu);
+	ok = p->ok;
+	if (secs)
+		*secs = now() - p->since;
+	pthread_mutex_unlock(&p->mu);
+	return ok;
+}

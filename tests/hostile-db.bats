@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# sp-cloudd over a database that stops answering (issue 15, item 3): the
+# PostgreSQL processes are frozen with SIGSTOP (not killed: their sockets
+# stay open and silent). Every request must end in a 503 with Retry-After
+# within seconds, /healthz must answer without waiting and without naming
+# the database, and all must recover when it thaws.
+
+load helper
+load lib/cloud
+
+setup_file() {
+	sp_env_up
+	export CLOUD_DB=$SP_CLOUD_DATABASE_URL
+	(umask 077; printf 'Authorization: Bearer %s\n' "$(cat "$SP_TOKEN_FILE")" >"$BATS_FILE_TMPDIR/local.hdr")
+	export H_LOCAL=$BATS_FILE_TMPDIR/local.hdr
+	. "$BATS_FILE_TMPDIR/env/env"
+	export PG_DATA=$PGBASE/data
+}
+
+teardown_file() {
+	thaw || true
+	sp_env_down
+}
+
+# pg_pids: the postmaster and every process it started.
+pg_pids() {
+	local pm
+	pm=$(head -1 "$PG_DATA/postmaster.pid")
+	echo "$pm" $(pgrep -P "$pm")
+}
+
+freeze() { kill -STOP $(pg_pids); }
+thaw() { kill -CONT $(pg_pids) 2>/dev/null; }
+
+teardown() {
+	local p
+	thaw || true
+	for p in ${EXTRA_PIDS:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# timed CURL-ARGS...: curl with a hard 20 s cap; $code, $secs, ./body.
+timed() {
+	local out
+	out=$(curl -sS -o body -D headers -w '%{http_code} %{time_total}' --max-time 20 "$@" 2>&1) || true
+	code=${out%% *}
+	secs=${out##* }
+}
+
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
+@test "a frozen database: 503 with Retry-After within seconds, /healthz never waits, then recovery" {
+	CLOUD_DB="$CLOUD_DB connect_timeout=1" start_cloudd log2 --db-wait 1 --db-timeout 1 --db-connections 2
+	u=$URL2/api/v1/cloud/tenants/local
+	timed -H "@$H_LOCAL" "$u/files/manifest"
+	[ "$code" = 200 ] || [ "$code" = 404 ] || fail "before: $code"
+	freeze
+	# /healthz: answered at once every time, 503 within the probe's 3 s
+	for _ in $(seq 1 20); do
+		timed "$URL2/healthz"
+		lt "$secs" 0.5 || fail "healthz took $secs s"
+		[ "$code" = 503 ] && break
+		sleep 0.25
+	done
+	[ "$code" = 503 ] || fail "healthz: $code $(cat body)"
+	grep -qi '^Retry-After: 1' headers
+	run jq -r .error body
+	assert_output "database unavailable"
+	! grep -q -e "$PGBASE" -e "$PGPORT" body
+	# token routes: three at once, each a 503 within a few seconds
+	pids=
+	for i in 1 2 3; do
+		( mkdir "d$i" && cd "d$i" && timed -H "@$H_LOCAL" "$u/files/manifest"
+		  echo "$code $secs $(jq -r .error body)" >"../r$i" ) &
+		pids="$pids $!"
+	done
+	wait $pids
+	for i in 1 2 3; do
+		read -r c s msg <"r$i"
+		[ "$c" = 503 ] || fail "request $i: $(cat "r$i")"
+		lt "$s" 6 || fail "request $i took $s s"
+		[ "$msg" = "database unavailable" ] || fail "request $i: $msg"
+	done
+	! grep -h -e "$PGBASE" -e "$PGPORT" d*/body
+	# the details are in the server's log, not in any answer
+	grep -q "database unavailable:" log2
+	thaw
+	for _ in $(seq 1 50); do
+		timed "$URL2/healthz"
+		[ "$code" = 200 ] && break
+		sleep 0.2
+	done
+	[ "$code" = 200 ] || fail "healthz after thaw: $code"
+	timed -H "@$H_LOCAL" "$u/files/manifest"
+	[ "$code" = 200 ] || [ "$code" = 404 ] || fail "after: $code $(cat body)"
+	grep -q "database answers again" log2
+}
+
+@test "a request stuck on the database is cut at --db-timeout; the pool wait is bounded by --db-wait" {
+	start_cloudd log2 --db-wait 1 --db-timeout 1 --db-connections 1
+	u=$URL2/api/v1/cloud/tenants/local
+	timed -H "@$H_LOCAL" "$u/files/manifest"
+	freeze
+	t0=$(date +%s.%N)
+	( mkdir d1 && cd d1 && timed -H "@$H_LOCAL" "$u/files/manifest"; echo "$code" >../first ) &
+	first=$!
+	sleep 0.3
+	# the one connection is taken: the next request waits --db-wait, then 503
+	timed -H "@$H_LOCAL" "$u/files/manifest"
+	[ "$code" = 503 ] || fail "second: $code"
+	lt "$secs" 2.5 || fail "second took $secs s"
+	grep -q "no database connection free within 1 s" log2
+	wait "$first"
+	[ "$(cat first)" = 503 ]
+	t1=$(date +%s.%N)
+	lt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" 6
+	grep -q "database call running for over 3 s: connection closed" log2
+	thaw
+}
