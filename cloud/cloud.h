@@ -13,6 +13,7 @@ struct cloud_config {
 	long long max_body;	/* largest archive upload */
 	long long max_json;	/* largest database import document */
 	long long max_tree;	/* largest unpacked tree an archive may hold */
+	int max_verify;		/* archive verifications at once (then 503) */
 	long long cache_size;	/* archive cache bound, bytes */
 	int db_conns;		/* connections in the pool */
 	int db_wait;		/* seconds to wait for a free one (then 503) */

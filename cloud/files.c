@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <archive_entry.h>
@@ -21,6 +22,7 @@
 
 #define MANIFEST_NAME SP_MANIFEST_NAME
 #define MANIFEST_MAX SP_MANIFEST_MAX
+#define VERIFY_WAIT 10	/* seconds a push waits for a verification slot */
 
 /* A plain tarball (no manifest inside) rewritten as an sp archive in a
  * new cache temp file (*path, *fd open), a->sha256 and a->size set to
@@ -58,8 +60,9 @@ void
 cloud_files_push(struct cloud_call *k)
 {
 	struct cs_archive a;
-	json_t *manifest = NULL, *files, *reply;
+	json_t *manifest = NULL, *reply;
 	char err[1024], *path;
+	struct timespec until;
 	PGconn *c;
 	int rc, plain = 0, fd;
 
@@ -71,8 +74,21 @@ cloud_files_push(struct cloud_call *k)
 	/* one pass: verification hands back the manifest's exact bytes; a
 	 * plain tarball (upstream's, no manifest) is hashed entry by entry
 	 * and gets the manifest built from it */
+	/* verification is CPU-bound: at most --max-verify at once, others wait
+	 * a little, then are told to come back */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += k->srv->cfg.db_wait > 0 ? k->srv->cfg.db_wait : VERIFY_WAIT;
+	while ((rc = sem_timedwait(&k->srv->verify, &until)) != 0 && errno == EINTR)
+		;
+	if (rc != 0) {
+		k->retry_after = 2;
+		cloud_reply_error(k, 503, "busy: %d archives are being verified; retry", k->srv->cfg.max_verify);
+		return;
+	}
 	rc = sp_archive_verify_fd_opt(k->body_fd, k->srv->cfg.max_tree, SP_AR_PLAIN, &manifest,
 	    &a.manifest, &a.manifest_len, &plain, err, sizeof err);
+	if (rc || !plain)
+		sem_post(&k->srv->verify);	/* a plain one holds it through the repack */
 	if (rc == SP_EX_IOERR) {
 		cloud_reply_error(k, 500, "reading the upload: %s", err);
 		return;
@@ -81,8 +97,7 @@ cloud_files_push(struct cloud_call *k)
 		cloud_reply_error(k, 400, "invalid archive: %s", err);
 		return;
 	}
-	files = json_object_get(manifest, "files");
-	a.files = json_is_array(files) ? (int)json_array_size(files) : 0;
+	a.files = (int)json_integer_value(json_object_get(manifest, "file_count"));
 	/* ETag: the SHA-256 of the manifest's bytes, what sp-pack reports as
 	 * manifest_sha256 and sha256sum computes of .sp-manifest.json */
 	sp_sha256_hex(a.manifest, a.manifest_len, a.manifest_sha256);
@@ -92,9 +107,13 @@ cloud_files_push(struct cloud_call *k)
 	a.size = k->body_size;
 	memcpy(a.sha256, k->body_sha256, SP_HEXLEN);
 	/* only sp archives are stored and served: a plain one is rewritten */
-	if (plain && repack(k, &a, &path, &fd) != 0) {
-		cs_archive_clear(&a);
-		return;
+	if (plain) {
+		rc = repack(k, &a, &path, &fd);
+		sem_post(&k->srv->verify);
+		if (rc != 0) {
+			cs_archive_clear(&a);
+			return;
+		}
 	}
 	if (!(c = cloud_conn(k)))
 		goto out;	/* it replied */

@@ -41,6 +41,7 @@ cloud_config_default(struct cloud_config *cfg)
 	cfg->min_rate = 1024;
 	cfg->rate_time = 30;
 	cfg->db_wait = 5;
+	cfg->max_verify = 4;
 	cfg->db_timeout = 120;
 	cfg->deploy_timeout = 600;
 	cfg->keep = 2;
@@ -181,6 +182,7 @@ cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errle
 
 	s->cfg = *cfg;
 	pthread_mutex_init(&s->cache_mu, NULL);
+	sem_init(&s->verify, 0, (unsigned)(cfg->max_verify > 0 ? cfg->max_verify : 4));
 	s->mcache = cloud_mcache_new();
 	*status = SP_EX_USAGE;
 	if (parse_listen(cfg->listen, &ss, &sslen, &v6, err, errlen) != 0)
@@ -255,6 +257,7 @@ cloud_stop(struct cloud_server *s)
 		sp_rmtree(s->work);
 	cloud_mcache_free(s->mcache);
 	pthread_mutex_destroy(&s->cache_mu);
+	sem_destroy(&s->verify);
 	free(s->work);
 	free(s->spool);
 	free(s->cache);

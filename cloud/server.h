@@ -4,6 +4,7 @@
 #define SP_CLOUD_SERVER_H
 
 #include <pthread.h>
+#include <semaphore.h>
 
 #include "cloud/cloud.h"
 
@@ -22,6 +23,7 @@ struct cloud_server {
 	int own_work;		/* created by us: removed at stop */
 	char url[128];
 	pthread_mutex_t cache_mu;
+	sem_t verify;		/* --max-verify: archive verifications at once */
 	struct cloud_mcache *mcache;	/* manifests by archive sha256, in memory */
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive/gz.h"
 #include "cloud/admin.h"
 #include "cloud/cloud.h"
 #include "core/cli.h"
@@ -24,6 +25,8 @@ static const char usage[] =
     "      --max-body SIZE        largest archive upload (default 1G)\n"
     "      --max-json SIZE        largest database import document (default 256M)\n"
     "      --max-tree SIZE        largest tree an archive may unpack to (default 4G)\n"
+    "      --max-ratio N          refuse gzip inflating over N:1 past 64M (default 200)\n"
+    "      --max-verify N         archives verified at once, then 503 (default 4)\n"
     "      --work-dir DIR         spool and archive cache (default: private temp dir)\n"
     "      --cache-size SIZE      archive cache bound (default 1G)\n"
     "      --keep N               archive generations kept per tenant (default 2)\n"
@@ -42,7 +45,7 @@ static const char usage[] =
 enum {
 	O_HOOK = 256, O_HOOK_TIMEOUT, O_MAX_BODY, O_MAX_JSON, O_MAX_TREE, O_WORK, O_CACHE,
 	O_KEEP, O_DBCONN, O_MAXCONN, O_PERADDR, O_HDRTIME, O_MINRATE, O_RATETIME,
-	O_DBWAIT, O_DBTIME,
+	O_DBWAIT, O_DBTIME, O_RATIO, O_VERIFY,
 };
 
 static const struct option longopts[] = {
@@ -60,6 +63,8 @@ static const struct option longopts[] = {
 	{"db-connections", required_argument, NULL, O_DBCONN},
 	{"max-connections", required_argument, NULL, O_MAXCONN},
 	{"db-wait", required_argument, NULL, O_DBWAIT},
+	{"max-ratio", required_argument, NULL, O_RATIO},
+	{"max-verify", required_argument, NULL, O_VERIFY},
 	{"db-timeout", required_argument, NULL, O_DBTIME},
 	{"max-per-address", required_argument, NULL, O_PERADDR},
 	{"header-timeout", required_argument, NULL, O_HDRTIME},
@@ -129,6 +134,8 @@ main(int argc, char **argv)
 		case O_MAXCONN:
 			cfg.max_conns = (int)sp_parse_num("--max-connections", optarg, 1, 100000);
 			break;
+		case O_RATIO: sp_gz_max_ratio = (long)sp_parse_num("--max-ratio", optarg, 0, 100000); break;
+		case O_VERIFY: cfg.max_verify = (int)sp_parse_num("--max-verify", optarg, 1, 1000); break;
 		case O_DBWAIT: cfg.db_wait = (int)sp_parse_num("--db-wait", optarg, 1, 3600); break;
 		case O_DBTIME: cfg.db_timeout = (int)sp_parse_num("--db-timeout", optarg, 0, 86400); break;
 		case O_PERADDR:

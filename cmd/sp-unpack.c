@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive/gz.h"
 #include "archive/sparchive.h"
 #include "archive/stage.h"
 #include "core/cli.h"
@@ -27,6 +28,7 @@ static const char usage[] =
     "      --remove LIST remove the local files named by the file records in\n"
     "                    LIST (\"-\": stdin) in the same atomic step\n"
     "      --max-size N  refuse archives larger than N bytes (K/M/G/T; default 4G)\n"
+    "      --max-ratio N refuse gzip data inflating over N:1 past 64M (default 200; 0: any)\n"
     "      --sync        flush the new tree to disk before switching\n"
     "      --plain       also take a tarball without a manifest (upstream's):\n"
     "                    every entry is checked and hashed, the manifest built\n";
@@ -153,6 +155,7 @@ main(int argc, char **argv)
 		{"delete", no_argument, NULL, 'D'},
 		{"remove", required_argument, NULL, 'R'},
 		{"max-size", required_argument, NULL, 'M'},
+		{"max-ratio", required_argument, NULL, 'Q'},
 		{"sync", no_argument, NULL, 'S'},
 		{"plain", no_argument, NULL, 'P'},
 		SP_STD_LONGOPTS,
@@ -176,6 +179,7 @@ main(int argc, char **argv)
 		case 'D': rm.del = 1; break;
 		case 'R': list = optarg; break;
 		case 'M': max_size = sp_parse_size("--max-size", optarg); break;
+		case 'Q': sp_gz_max_ratio = (long)sp_parse_num("--max-ratio", optarg, 0, 100000); break;
 		case 'S': sync = 1; break;
 		case 'P': flags |= SP_AR_PLAIN; break;
 		case 'h': sp_help(usage);

@@ -22,6 +22,8 @@
 #define GZR_OUT (256 * 1024)
 #define NBUF 4
 
+long sp_gz_max_ratio = SP_GZ_MAX_RATIO;
+
 struct sp_gzr {
 	/* producer side */
 	int fd;
@@ -120,6 +122,12 @@ gzr_produce(struct sp_gzr *g, unsigned char *out)
 	g->out_total += GZR_OUT - g->z.avail_out;
 	if (g->out_total > g->limit)
 		return gzr_fail(g, SP_EX_DATAERR, "over the size limit of %lld bytes uncompressed", g->limit);
+	/* a gzip bomb: a few MB that inflate to GBs of zeros; past the first
+	 * SP_GZ_RATIO_FREE bytes, output may be at most ratio times the input */
+	if (sp_gz_max_ratio > 0 && g->out_total > SP_GZ_RATIO_FREE &&
+	    g->out_total / (g->in_total ? g->in_total : 1) >= sp_gz_max_ratio)
+		return gzr_fail(g, SP_EX_DATAERR, "compression ratio over %ld:1 (%lld bytes from %lld;"
+		    " a gzip bomb?)", sp_gz_max_ratio, g->out_total, g->in_total);
 	return GZR_OUT - g->z.avail_out;
 }
 

@@ -10,6 +10,13 @@
 
 struct sp_gzr;
 
+/* The reader refuses output over sp_gz_max_ratio times the input read so
+ * far, once past SP_GZ_RATIO_FREE bytes (0: no ratio limit). Set it once,
+ * before any reader runs (sp-unpack, sp-cloudd --max-ratio). */
+#define SP_GZ_MAX_RATIO 200L
+#define SP_GZ_RATIO_FREE (64LL << 20)
+extern long sp_gz_max_ratio;
+
 /* Read gzip data from fd (not owned); at most limit bytes of compressed
  * input and limit bytes of output are accepted. */
 struct sp_gzr *sp_gzr_new(int fd, long long limit);

@@ -180,23 +180,180 @@ take_file(json_t *o, struct sp_mfile *f)
 	return NULL;
 }
 
+/* Where the JSON value at b[p] ends (one past it), skipping it bytewise
+ * without building anything: strings with their escapes, nesting by
+ * brackets. n when it does not end; jansson checks the rest. */
+static size_t
+value_end(const char *b, size_t n, size_t p)
+{
+	size_t depth = 0;
+
+	for (; p < n; p++) {
+		char c = b[p];
+
+		if (c == '"') {
+			for (p++; p < n && b[p] != '"'; p++)
+				if (b[p] == '\\')
+					p++;
+			if (!depth)
+				return p + 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (!depth)
+				return p;	/* a scalar ended by its container */
+			if (!--depth)
+				return p + 1;
+		} else if (!depth && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+			return p;
+		}
+	}
+	return n;
+}
+
+static size_t
+skip_ws(const char *b, size_t n, size_t p)
+{
+	while (p < n && (b[p] == ' ' || b[p] == '\t' || b[p] == '\n' || b[p] == '\r'))
+		p++;
+	return p;
+}
+
+/* Line of byte p, for messages. */
+static int
+line_of(const char *b, size_t p)
+{
+	int line = 1;
+
+	for (size_t i = 0; i < p; i++)
+		line += b[i] == '\n';
+	return line;
+}
+
+/* The value at *p, at most max bytes of text (else NULL, *big set), parsed
+ * on its own and *p moved past it; NULL on a syntax error (je). */
+static json_t *
+value_at(const char *b, size_t n, size_t *p, size_t max, int *big, json_error_t *je)
+{
+	size_t end = value_end(b, n, *p);
+	json_t *v;
+
+	*big = 0;
+	if (end - *p > max) {
+		*big = 1;
+		return NULL;
+	}
+	v = json_loadb(b + *p, end - *p, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, je);
+	if (v)
+		*p = end;
+	return v;
+}
+
+/* The text of one entry of "files", or of any other member, is bounded:
+ * the tree jansson builds for it is what a manifest bomb would blow up. */
+#define ENTRY_MAX (64 << 10)
+
 int
 sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manifest *m,
     char *err, size_t errlen)
 {
-	json_t *files, *ver, *ck;
+	json_t *ver, *ck, *key = NULL, *v;
 	json_error_t je;
 	sp_sha256 h;
-	size_t i, cap;
+	size_t i, p, cap = 0;
 	const char *why;
 	char hex[SP_HEXLEN];
+	int big, hashing = 0, have_files = 0;
 
+	/* Read member by member and "files" entry by entry, each checked as
+	 * it comes: a list of empty objects fails at its first, and memory
+	 * never holds more than one entry's tree beyond the valid ones. */
 	memset(m, 0, sizeof *m);
-	m->doc = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
-	if (!m->doc)
-		FAIL("malformed JSON at line %d: %s", je.line, je.text);
-	if (!json_is_object(m->doc))
+	p = skip_ws(buf, n, 0);
+	if (p >= n || buf[p] != '{')
 		FAIL("not a JSON object");
+	m->doc = json_object();
+	sp_mchecksum_init(&h);
+	hashing = 1;
+	p = skip_ws(buf, n, p + 1);
+	if (p < n && buf[p] == '}')
+		p++;
+	else for (;;) {
+		const char *k;
+
+		if (!(key = value_at(buf, n, &p, ENTRY_MAX, &big, &je)) || !json_is_string(key))
+			FAIL("malformed JSON at line %d: expected a member name", line_of(buf, p));
+		k = json_string_value(key);
+		if (json_object_get(m->doc, k) || (have_files && !strcmp(k, "files")))
+			FAIL("malformed JSON at line %d: duplicate member \"%s\"", line_of(buf, p), k);
+		p = skip_ws(buf, n, p);
+		if (p >= n || buf[p] != ':')
+			FAIL("malformed JSON at line %d: expected ':'", line_of(buf, p));
+		p = skip_ws(buf, n, p + 1);
+		if (!strcmp(k, "files") && p < n && buf[p] == '[') {
+			have_files = 1;
+			p = skip_ws(buf, n, p + 1);
+			if (p < n && buf[p] == ']')
+				p++;
+			else for (i = 0;; i++) {
+				struct sp_mfile *f;
+
+				if (!(v = value_at(buf, n, &p, ENTRY_MAX, &big, &je))) {
+					if (big)
+						FAIL("files[%zu]: an entry over %d bytes", i, ENTRY_MAX);
+					FAIL("malformed JSON at line %d: %s", line_of(buf, p) + je.line - 1, je.text);
+				}
+				if (m->n == cap) {
+					cap = cap ? 2 * cap : 256;
+					m->v = sp_realloc(m->v, cap * sizeof *m->v);
+				}
+				f = &m->v[m->n++];
+				memset(f, 0, sizeof *f);
+				why = take_file(v, f);
+				json_decref(v);	/* only what v says is kept, in f */
+				if (why) {
+					if (f->path)
+						FAIL("%s: %s", f->path, why);
+					FAIL("files[%zu]: %s", i, why);
+				}
+				sp_mchecksum_add(&h, f->path, f->size, f->mode, f->sha256, f->link);
+				if (f->size > max_size - m->total)
+					FAIL("the files add up to more than the size limit of %lld bytes", max_size);
+				m->total += f->size;
+				p = skip_ws(buf, n, p);
+				if (p < n && buf[p] == ',') {
+					p = skip_ws(buf, n, p + 1);
+					continue;
+				}
+				if (p < n && buf[p] == ']') {
+					p++;
+					break;
+				}
+				FAIL("malformed JSON at line %d: expected ',' or ']'", line_of(buf, p));
+			}
+		} else {
+			if (!(v = value_at(buf, n, &p, ENTRY_MAX, &big, &je))) {
+				if (big)
+					FAIL("\"%s\": a value over %d bytes", k, ENTRY_MAX);
+				FAIL("malformed JSON at line %d: %s", line_of(buf, p) + je.line - 1, je.text);
+			}
+			json_object_set_new(m->doc, k, v);
+		}
+		json_decref(key);
+		key = NULL;
+		p = skip_ws(buf, n, p);
+		if (p < n && buf[p] == ',') {
+			p = skip_ws(buf, n, p + 1);
+			continue;
+		}
+		if (p < n && buf[p] == '}') {
+			p++;
+			break;
+		}
+		FAIL("malformed JSON at line %d: expected ',' or '}'", line_of(buf, p));
+	}
+	if (skip_ws(buf, n, p) != n)
+		FAIL("malformed JSON at line %d: end of file expected", line_of(buf, p));
 	ver = json_object_get(m->doc, "version");
 	if (!json_is_integer(ver) || json_integer_value(ver) != 1)
 		FAIL("\"version\" is not 1");
@@ -205,28 +362,9 @@ sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manif
 	ck = json_object_get(m->doc, "checksum");
 	if (!json_is_string(ck) || !sp_is_sha256(json_string_value(ck)))
 		FAIL("no \"checksum\" of 64 lowercase hex digits");
-	files = json_object_get(m->doc, "files");
-	if (!json_is_array(files))
+	if (!have_files)
 		FAIL("no \"files\" array");
-	cap = json_array_size(files);
-	m->v = sp_calloc(cap, sizeof *m->v);
-	sp_mchecksum_init(&h);
-	for (i = 0; i < cap; i++) {
-		struct sp_mfile *f = &m->v[m->n++];
-
-		if ((why = take_file(json_array_get(files, i), f))) {
-			sp_sha256_free(&h);
-			if (f->path)
-				FAIL("%s: %s", f->path, why);
-			FAIL("files[%zu]: %s", i, why);
-		}
-		sp_mchecksum_add(&h, f->path, f->size, f->mode, f->sha256, f->link);
-		if (f->size > max_size - m->total) {
-			sp_sha256_free(&h);
-			FAIL("the files add up to more than the size limit of %lld bytes", max_size);
-		}
-		m->total += f->size;
-	}
+	hashing = 0;
 	sp_sha256_final(&h, hex);
 	memcpy(m->checksum, hex, SP_HEXLEN);
 	if (strcmp(hex, json_string_value(ck)))
@@ -243,6 +381,9 @@ sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manif
 	}
 	return 0;
 bad:
+	if (hashing)
+		sp_sha256_free(&h);
+	json_decref(key);
 	for (char *c = err; c < err + errlen && *c; c++) {
 		int k = sp_ctl_len(c);	/* names in messages stay on one line, inert */
 		if (k)

@@ -24,7 +24,7 @@ struct sp_mfile {
 
 /* A parsed and validated manifest. */
 struct sp_manifest {
-	json_t *doc;		/* the whole object, as parsed */
+	json_t *doc;		/* its other members, as parsed (the list is v) */
 	struct sp_mfile *v;	/* the files, sorted bytewise by path */
 	size_t n;
 	long long total;	/* sum of the sizes */

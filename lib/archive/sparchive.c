@@ -622,6 +622,7 @@ sp_archive_verify_fd_opt(int fd, long long max_size, int flags, json_t **manifes
 	while ((t = sp_areader_next(r, &e, err, errlen)) == 0)
 		;
 	if (t < 0) {
+		json_object_set_new(r->m.doc, "file_count", json_integer((json_int_t)r->m.n));
 		*manifest = json_incref(r->m.doc);
 		if (text) {
 			*text = r->mtext;	/* handed over */

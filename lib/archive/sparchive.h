@@ -20,7 +20,8 @@
  * every listed file present, unsafe entries refused, at most max_size
  * bytes compressed and uncompressed, at most SP_ARCHIVE_MAX_DIRS
  * directory entries, intact gzip), writing nothing.
- * Returns 0 and sets *manifest (the parsed .sp-manifest.json, caller
+ * Returns 0 and sets *manifest (the members of .sp-manifest.json but its
+ * file list, which is never held as a tree, plus "file_count"; caller
  * decrefs); otherwise SP_EX_DATAERR (or SP_EX_IOERR for a read error)
  * with "ENTRY: reason" in err. */
 int sp_archive_verify_fd(int fd, long long max_size, json_t **manifest, char *err, size_t errlen);
