@@ -12,6 +12,7 @@ struct cloud_config {
 	const char *work_dir;	/* spool and cache; NULL: a private temp dir */
 	long long max_body;	/* largest archive upload */
 	long long max_json;	/* largest database import document */
+	long long max_row;	/* largest row in it */
 	long long max_tree;	/* largest unpacked tree an archive may hold */
 	int max_verify;		/* archive verifications at once (then 503) */
 	long long cache_size;	/* archive cache bound, bytes */

@@ -84,6 +84,7 @@ cloud_db_import(struct cloud_call *k)
 		cloud_reply_error(k, 500, "out of memory");
 		return;
 	}
+	sp_docr_max_row(r, (size_t)k->srv->cfg.max_row);
 	if ((c = tenant_conn(k, schema))) {
 		memset(&o, 0, sizeof o);
 		o.schema = schema;

@@ -31,6 +31,7 @@ cloud_config_default(struct cloud_config *cfg)
 	cfg->conninfo = getenv("DATABASE_URL");
 	cfg->max_body = 1LL << 30;
 	cfg->max_json = 256LL << 20;
+	cfg->max_row = 64LL << 20;
 	cfg->max_tree = 4LL << 30;	/* sp-unpack --max-size default */
 	cfg->cache_size = 1LL << 30;
 	cfg->db_conns = 16;

@@ -24,6 +24,7 @@ static const char usage[] =
     "      --deploy-timeout SEC   kill the hook after SEC seconds (default 600)\n"
     "      --max-body SIZE        largest archive upload (default 1G)\n"
     "      --max-json SIZE        largest database import document (default 256M)\n"
+    "      --max-row SIZE         largest row in it (default 64M)\n"
     "      --max-tree SIZE        largest tree an archive may unpack to (default 4G)\n"
     "      --max-ratio N          refuse gzip inflating over N:1 past 64M (default 200)\n"
     "      --max-verify N         archives verified at once, then 503 (default 4)\n"
@@ -45,7 +46,7 @@ static const char usage[] =
 enum {
 	O_HOOK = 256, O_HOOK_TIMEOUT, O_MAX_BODY, O_MAX_JSON, O_MAX_TREE, O_WORK, O_CACHE,
 	O_KEEP, O_DBCONN, O_MAXCONN, O_PERADDR, O_HDRTIME, O_MINRATE, O_RATETIME,
-	O_DBWAIT, O_DBTIME, O_RATIO, O_VERIFY,
+	O_DBWAIT, O_DBTIME, O_RATIO, O_VERIFY, O_MAXROW,
 };
 
 static const struct option longopts[] = {
@@ -64,6 +65,7 @@ static const struct option longopts[] = {
 	{"max-connections", required_argument, NULL, O_MAXCONN},
 	{"db-wait", required_argument, NULL, O_DBWAIT},
 	{"max-ratio", required_argument, NULL, O_RATIO},
+	{"max-row", required_argument, NULL, O_MAXROW},
 	{"max-verify", required_argument, NULL, O_VERIFY},
 	{"db-timeout", required_argument, NULL, O_DBTIME},
 	{"max-per-address", required_argument, NULL, O_PERADDR},
@@ -134,6 +136,7 @@ main(int argc, char **argv)
 		case O_MAXCONN:
 			cfg.max_conns = (int)sp_parse_num("--max-connections", optarg, 1, 100000);
 			break;
+		case O_MAXROW: cfg.max_row = sp_parse_size("--max-row", optarg); break;
 		case O_RATIO: sp_gz_max_ratio = (long)sp_parse_num("--max-ratio", optarg, 0, 100000); break;
 		case O_VERIFY: cfg.max_verify = (int)sp_parse_num("--max-verify", optarg, 1, 1000); break;
 		case O_DBWAIT: cfg.db_wait = (int)sp_parse_num("--db-wait", optarg, 1, 3600); break;

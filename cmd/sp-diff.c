@@ -83,7 +83,10 @@ produce(void *vx)
 		struct rec *it = &b->r[b->n];
 
 		errno = 0;
-		n = getline(&x->buf, &x->cap, x->in[s]);
+		n = sp_getline_max(&x->buf, &x->cap, x->in[s], SP_RECORD_MAX);
+		if (n == -2)
+			sp_die(SP_EX_DATAERR, "%s:%lu: a record over %d MiB", x->name[s], x->lineno[s] + 1,
+			    (int)(SP_RECORD_MAX >> 20));
 		if (n < 0) {
 			if (ferror(x->in[s]))
 				sp_die_errno(SP_EX_IOERR, "%s: read error", x->name[s]);

@@ -119,3 +119,43 @@ lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 	grep -q "database call running for over 3 s: connection closed" log2
 	thaw
 }
+
+@test "a 100 MB row is refused at --max-row while it streams in, in bounded memory; nothing imported" {
+	start_cloudd log2 --max-row 8M
+	u=$URL2/api/v1/cloud/tenants/local
+	python3 -c '
+import sys
+sys.stdout.write("{\"content\":[{\"id\":\"00000000-0000-5000-8000-000000000001\",\"source_id\":\"blog\",\"slug\":\"big\",\"body\":\"")
+chunk = "x" * (1 << 20)
+for _ in range(100):
+    sys.stdout.write(chunk)
+sys.stdout.write("\"}],\"timestamp\":\"2026-01-01T00:00:00Z\"}\n")' >big.json
+	base=$(awk '/^VmHWM/ { print $2 }' "/proc/${EXTRA_PIDS##* }/status")
+	timed -H "@$H_LOCAL" -H 'Content-Type: application/json' --data-binary @big.json "$u/database/import"
+	[ "$code" = 400 ] || fail "$code $(cat body)"
+	[[ "$(jq -r .error body)" == *"a row larger than 8388608 bytes"* ]] || fail "$(cat body)"
+	grows=$(($(awk '/^VmHWM/ { print $2 }' "/proc/${EXTRA_PIDS##* }/status") - base))
+	[ "$grows" -lt 65536 ] || fail "the server grew by $grows KiB"
+	timed -H "@$H_LOCAL" "$u/database/export"
+	! grep -q '"slug":"big"' body
+	# the tools: a record line over 64 MiB and a page over 16 MiB are refused, named
+	python3 -c '
+import sys
+sys.stdout.write("{\"type\":\"row\",\"table\":\"content\",\"data\":{\"body\":\"")
+for _ in range(70):
+    sys.stdout.write("y" * (1 << 20))
+sys.stdout.write("\"}}\n")' >big.ndjson
+	run --separate-stderr /usr/bin/time -f '%M' -o rss.txt sp-diff big.ndjson /dev/null
+	[ "$status" -eq 65 ] || fail "$status $stderr"
+	[[ "$stderr" == *"big.ndjson:1: a record over 64 MiB"* ]] || fail "$stderr"
+	[ "$(tail -1 rss.txt)" -lt 200000 ]
+	run --separate-stderr sp-dbimport big.ndjson
+	[ "$status" -eq 65 ] || fail "$status $stderr"
+	[[ "$stderr" == *"big.ndjson:1: a record over 64 MiB"* ]] || fail "$stderr"
+	mkdir -p services/content/blog
+	printf 'content_sources:\n  blog:\n    path: content/blog\n    source_id: blog\n    category_id: blog\n' >services/content/config.yaml
+	{ printf -- '---\ntitle: Big\n---\n'; head -c 17M /dev/zero | tr '\0' z; } >services/content/blog/big.md
+	run --separate-stderr sp-scan content services/content
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"services/content/blog/big.md: File too large"* ]] || fail "$stderr"
+}

@@ -22,6 +22,8 @@ read_fd(int fd, char **buf, size_t *n)
 		return errno;
 	if (!S_ISREG(st.st_mode))
 		return EINVAL;
+	if (st.st_size > SP_TEXT_MAX)
+		return EFBIG;
 	cap = (size_t)st.st_size + 1;
 	p = sp_malloc(cap + 1);
 	for (;;) {
@@ -36,6 +38,10 @@ read_fd(int fd, char **buf, size_t *n)
 		if (r == 0)
 			break;
 		len += (size_t)r;
+		if (len > SP_TEXT_MAX) {	/* it grew while read */
+			free(p);
+			return EFBIG;
+		}
 		if (len == cap) {
 			cap *= 2;
 			p = sp_realloc(p, cap + 1);

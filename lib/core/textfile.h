@@ -5,6 +5,10 @@
 
 #include <stddef.h>
 
+/* The largest text file read (a page, an instruction file): 16 MiB;
+ * a larger one is EFBIG. */
+#define SP_TEXT_MAX (16LL << 20)
+
 /* Read the regular file rel below the directory dirfd (no symlinks on the
  * way, see sp_open_beneath) into a malloc'd NUL-terminated buffer; length
  * in *n. Returns 0, or an errno value (EINVAL for a non-regular file). */

@@ -205,6 +205,7 @@ struct sp_docr {
 	char *buf;		/* pull interface */
 	size_t blen, bpos;
 	int eof;
+	size_t max;		/* largest row (or other value) */
 };
 
 ssize_t
@@ -228,7 +229,14 @@ sp_docr_new(sp_docr_read_fn read, void *arg)
 	r->arg = arg;
 	r->st = R_START;
 	r->table = -1;
+	r->max = MAXELEM;
 	return r;
+}
+
+void
+sp_docr_max_row(struct sp_docr *r, size_t max)
+{
+	r->max = max ? max : MAXELEM;
 }
 
 void
@@ -391,8 +399,12 @@ sp_docr_feed(struct sp_docr *r, const char *buf, size_t n, json_t **rec, char *e
 			}
 			if (r->keep) {
 				sp_strbuf_add(&r->val, buf + i, j - i);
-				if (r->val.len > MAXELEM)
-					return bad(r, err, errlen, "a value larger than 1 GiB");
+				if (r->val.len > r->max) {
+					char m[96];
+					snprintf(m, sizeof m, "a %s larger than %zu bytes",
+					    r->after == R_ELEMSEP ? "row" : "value", r->max);
+					return bad(r, err, errlen, m);
+				}
 			}
 			r->off += j - i;
 			i = j;

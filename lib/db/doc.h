@@ -58,6 +58,10 @@ struct sp_docr;
  * sp_docr_feed is used. NULL when out of memory. */
 struct sp_docr *sp_docr_new(sp_docr_read_fn read, void *arg);
 
+/* Refuse (65) a row of more than max bytes of JSON text, found while it
+ * streams in, before it is parsed (default, and 0: 1 GiB). */
+void sp_docr_max_row(struct sp_docr *r, size_t max);
+
 /* Push interface: consume bytes of the document from buf[0..n) up to the
  * end of the next complete row. Returns the number of bytes consumed (call
  * again with the rest) and sets *rec to a new row record

@@ -68,7 +68,15 @@ produce(void *vx)
 	b->line0 = x->line + 1;
 	while (b->len < BATCH_BYTES && lines < BATCH_LINES) {
 		errno = 0;
-		n = getline(&x->lbuf, &x->lcap, x->fp);
+		n = sp_getline_max(&x->lbuf, &x->lcap, x->fp, SP_RECORD_MAX);
+		if (n == -2) {
+			snprintf(x->err, x->errlen, "%s:%lu: a record over %d MiB", x->name,
+			    x->line + 1, (int)(SP_RECORD_MAX >> 20));
+			x->code = SP_EX_DATAERR;
+			x->failed = 1;
+			batch_free(b);
+			return NULL;
+		}
 		if (n < 0) {
 			if (ferror(x->fp)) {
 				snprintf(x->err, x->errlen, "%s: read error: %s", x->name, strerror(errno));

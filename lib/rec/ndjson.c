@@ -82,6 +82,33 @@ sp_record_parse(const char *s, size_t n, char *why, size_t whylen)
 	return o;
 }
 
+ssize_t
+sp_getline_max(char **buf, size_t *cap, FILE *fp, size_t max)
+{
+	size_t len = 0;
+	int c;
+
+	flockfile(fp);
+	while ((c = getc_unlocked(fp)) != EOF) {
+		if (len + 2 > *cap) {
+			*cap = *cap ? 2 * *cap : 4096;
+			*buf = sp_realloc(*buf, *cap);
+		}
+		(*buf)[len++] = (char)c;
+		if (c == '\n')
+			break;
+		if (len > max) {
+			funlockfile(fp);
+			return -2;
+		}
+	}
+	funlockfile(fp);
+	if (len == 0)
+		return -1;
+	(*buf)[len] = '\0';
+	return (ssize_t)len;
+}
+
 json_t *
 sp_reader_next(struct sp_reader *r)
 {
@@ -91,7 +118,11 @@ sp_reader_next(struct sp_reader *r)
 
 	for (;;) {
 		errno = 0;
-		n = getline(&r->buf, &r->cap, r->fp);
+		n = sp_getline_max(&r->buf, &r->cap, r->fp, SP_RECORD_MAX);
+		if (n == -2) {
+			r->line++;
+			sp_reader_die(r, "a record over %d MiB", (int)(SP_RECORD_MAX >> 20));
+		}
 		if (n < 0) {
 			if (ferror(r->fp))
 				sp_die_errno(SP_EX_IOERR, "%s: read error", r->name);

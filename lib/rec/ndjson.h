@@ -13,6 +13,14 @@ struct sp_reader {
 	size_t cap;
 };
 
+/* The longest record line read (64 MiB): a longer one is an error. */
+#define SP_RECORD_MAX (64LL << 20)
+
+/* getline(3) with a bound: the line (with its newline) in *buf, its
+ * length, -1 at the end of input or on a read error (ferror says), -2
+ * when it runs past max bytes (what was read of it is dropped). */
+ssize_t sp_getline_max(char **buf, size_t *cap, FILE *fp, size_t max);
+
 /* Open path for reading records; NULL or "-" is stdin. Dies 66 when the
  * file cannot be opened. */
 struct sp_reader *sp_reader_open(const char *path);
@@ -22,8 +30,9 @@ struct sp_reader *sp_reader_fdopen(FILE *fp, const char *name);
 
 /* The next record, a JSON object (caller owns the reference), or NULL at
  * end of input. Blank lines are skipped. Dies 65 with "name:line: reason"
- * on malformed JSON, a non-object, an embedded NUL, invalid UTF-8 or a
- * record without a string "type"; dies 74 on a read error. */
+ * on malformed JSON, a non-object, an embedded NUL, invalid UTF-8, a
+ * record without a string "type" or one over SP_RECORD_MAX; dies 74 on a
+ * read error. */
 json_t *sp_reader_next(struct sp_reader *r);
 
 /* Die 65 with "name:line: message" about the record last returned. */
