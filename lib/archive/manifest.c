@@ -97,7 +97,7 @@ sp_manifest_find(const struct sp_manifest *m, const char *path)
 
 	if (!m->n)
 		return NULL;
-	return bsearch(&key, m->v, m->n, sizeof *m->v, mcmp);
+	return m->n ? bsearch(&key, m->v, m->n, sizeof *m->v, mcmp) : NULL;
 }
 
 const struct sp_mfile *
@@ -195,6 +195,8 @@ value_end(const char *b, size_t n, size_t p)
 			for (p++; p < n && b[p] != '"'; p++)
 				if (b[p] == '\\')
 					p++;
+			if (p >= n)
+				return n;	/* unterminated: jansson says so */
 			if (!depth)
 				return p + 1;
 		} else if (c == '{' || c == '[') {
@@ -369,7 +371,8 @@ sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manif
 	memcpy(m->checksum, hex, SP_HEXLEN);
 	if (strcmp(hex, json_string_value(ck)))
 		FAIL("\"checksum\" does not match the file list");
-	qsort(m->v, m->n, sizeof *m->v, mcmp);
+	if (m->n)
+		qsort(m->v, m->n, sizeof *m->v, mcmp);
 	for (i = 0; i < m->n; i++) {
 		const struct sp_mfile *p;
 
