@@ -17,10 +17,28 @@
 #include "core/err.h"
 #include "core/fsutil.h"
 #include "db/doc.h"
+#include "db/types.h"
 #include "db/tables.h"
 #include "pg/export.h"
 #include "pg/import.h"
 #include "pg/init.h"
+
+/* sp_docr_next_item, refusing timestamps outside RFC 3339: the API's
+ * document is RFC 3339, and another client of it could not read them. */
+static int
+strict_next(void *r, json_t **rec, int *del, char *err, size_t errlen)
+{
+	char why[256];
+	int rc = sp_docr_next_item(r, rec, del, err, errlen);
+
+	if (rc == 1 && sp_db_row_rfc3339(*rec, why, sizeof why)) {
+		json_decref(*rec);
+		*rec = NULL;
+		snprintf(err, errlen, "%s: %s", sp_docr_where(r), why);
+		return SP_EX_DATAERR;
+	}
+	return rc;
+}
 
 /* Reply to a failed db library call by its exit status. */
 static void
@@ -88,7 +106,7 @@ cloud_db_import(struct cloud_call *k)
 	if ((c = tenant_conn(k, schema))) {
 		memset(&o, 0, sizeof o);
 		o.schema = schema;
-		o.next = sp_docr_next_item;
+		o.next = strict_next;
 		o.arg = r;
 		o.where = sp_docr_where;
 		rc = sp_db_import(c, &o, &counts, err, sizeof err);

@@ -159,3 +159,20 @@ sys.stdout.write("\"}}\n")' >big.ndjson
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"services/content/blog/big.md: File too large"* ]] || fail "$stderr"
 }
+
+@test "timestamps outside RFC 3339 (year 99999, infinity) are refused by the API, naming the row" {
+	start_cloudd log2
+	u=$URL2/api/v1/cloud/tenants/local
+	for ts in 99999-01-01T00:00:00Z infinity -0044-03-15T12:00:00Z; do
+		printf '{"content":[{"id":"00000000-0000-5000-8000-0000000000ab","source_id":"blog","slug":"y","published_at":"%s"}],"timestamp":"2026-01-01T00:00:00Z"}' "$ts" >doc.json
+		timed -H "@$H_LOCAL" -H 'Content-Type: application/json' --data-binary @doc.json "$u/database/import"
+		[ "$code" = 400 ] || fail "$ts: $code $(cat body)"
+		[[ "$(jq -r .error body)" == *'content[0]: content.published_at: "'"$ts"'" is outside RFC 3339 (years 0001-9999)'* ]] ||
+			fail "$ts: $(cat body)"
+	done
+	printf '{"content":[{"id":"00000000-0000-5000-8000-0000000000ab","source_id":"blog","slug":"y","published_at":"9999-12-31T23:59:59.999999Z"}],"timestamp":"2026-01-01T00:00:00Z"}' >doc.json
+	timed -H "@$H_LOCAL" -H 'Content-Type: application/json' --data-binary @doc.json "$u/database/import"
+	[ "$code" = 200 ] || fail "$code $(cat body)"
+	timed -H "@$H_LOCAL" "$u/database/export"
+	[ "$(jq -r '.content[] | select(.slug == "y") | .published_at' body)" = 9999-12-31T23:59:59.999999Z ]
+}

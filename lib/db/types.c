@@ -245,3 +245,28 @@ bad:
 	snprintf(why, whylen, "unexpected binary %s value", sp_db_type_name(type));
 	return -1;
 }
+
+const char *
+sp_db_row_rfc3339(json_t *rec, char *why, size_t whylen)
+{
+	const struct sp_dbtable *t = sp_db_table(json_string_value(json_object_get(rec, "table")) ?: "");
+	json_t *data = json_object_get(rec, "data"), *v;
+	/* 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z, microseconds since 2000 */
+	const int64_t lo = (sp_days_from_civil(1, 1, 1) - 10957) * 86400000000LL;
+	const int64_t hi = (sp_days_from_civil(10000, 1, 1) - 10957) * 86400000000LL;
+	const char *reason;
+	int64_t us;
+
+	if (!t || !json_is_object(data))
+		return NULL;	/* the importer says what is wrong with it */
+	for (int i = 0; i < t->ncols; i++) {
+		if (t->cols[i].type != SP_DB_TSTZ || !json_is_string(v = json_object_get(data, t->cols[i].name)))
+			continue;
+		if (sp_ts_parse(json_string_value(v), &us, &reason) == 0 && (us < lo || us >= hi)) {
+			snprintf(why, whylen, "%s.%s: \"%.40s\" is outside RFC 3339 (years 0001-9999)",
+			    t->name, t->cols[i].name, json_string_value(v));
+			return why;
+		}
+	}
+	return NULL;
+}

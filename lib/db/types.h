@@ -24,4 +24,10 @@ int sp_dbval_to_copy(struct sp_strbuf *b, enum sp_dbtype type, json_t *v, char *
  * (uuid, text, bool, jsonb, text[], timestamptz). 0, or -1 with a reason. */
 int sp_dbval_to_json(struct sp_strbuf *b, enum sp_dbtype type, const char *p, size_t n, char *why, size_t whylen);
 
+/* Why a row record's timestamps cannot travel as RFC 3339 (a year past
+ * 9999 or before 1, or infinity, which PostgreSQL holds and sp's own
+ * records carry as ISO 8601 expanded years), into why; NULL when they can
+ * or the record is not a row of a known table. */
+const char *sp_db_row_rfc3339(json_t *rec, char *why, size_t whylen);
+
 #endif
