@@ -503,3 +503,19 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 	refused '{"entries":[{"type":"link","name":"l","target":"'"$(printf 'a/%.0s' $(seq 1 2100))"'"}]}' \
 		"l: symlink target too long"
 }
+
+@test "sp-unpack: a broken pax header is named as the entry after the last good one" {
+	long=$(printf 'd%.0s' $(seq 1 120))
+	echo '{"entries":[{"type":"file","name":"a","data":"x"},{"type":"file","name":"'"$long"'","data":"y"}],"format":"pax"}' |
+		mkarchive pax.tgz
+	# the pax record "130 path=ddd…" claims a length it does not have
+	gzip -dc pax.tgz | python3 -c '
+import re, sys
+b = sys.stdin.buffer.read()
+sys.stdout.buffer.write(re.sub(rb"\d+ path=ddd", lambda m: b"999" + m.group(0)[3:], b, count=1))' | gzip >bad.tgz
+	mkdir dest
+	run --separate-stderr sp-unpack bad.tgz dest
+	assert_failure 65
+	assert_equal "$stderr" "sp-unpack: the entry after a: Ignoring malformed pax extended attribute"
+	[ -z "$(ls -A dest)" ]
+}

@@ -126,8 +126,16 @@ header(struct sp_areader *r, struct archive_entry **ae, char *err, size_t errlen
 	if (t == ARCHIVE_WARN && archive_error_string(r->a) &&
 	    strstr(archive_error_string(r->a), "can't be converted"))
 		t = ARCHIVE_OK;
-	if (t != ARCHIVE_OK)
-		return fail_la(r, r->name[0] ? r->name : "archive", err, errlen);
+	if (t != ARCHIVE_OK) {
+		/* the header that failed is the next one's (a pax or GNU long
+		 * name header among them): say so, and where it sits */
+		char where[sizeof r->name + 64];
+		if (r->name[0])
+			snprintf(where, sizeof where, "the entry after %s", r->name);
+		else
+			snprintf(where, sizeof where, "the first entry");
+		return fail_la(r, where, err, errlen);
+	}
 	raw = archive_entry_pathname_utf8(*ae);
 	if (!raw)
 		raw = archive_entry_pathname(*ae);
