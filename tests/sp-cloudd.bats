@@ -704,6 +704,29 @@ rows() { psql -X -At -d "$CLOUD_DB" -c "select count(*) from \"tenant_$1\".$2"; 
 	[ "$code" = 200 ]
 }
 
+@test "sp-env: a dead sp-cloudd behind a stale pid file is reported stopped, and up starts a new one" {
+	pid=$(cat "$SP_ENV_DIR/cloudd.pid")
+	kill -9 "$pid"
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	# the pid file now names some other live process
+	sleep 60 &
+	other=$!
+	EXTRA_PIDS="${EXTRA_PIDS:-} $other"
+	echo "$other" >"$SP_ENV_DIR/cloudd.pid"
+	run sp-env status "$SP_ENV_DIR"
+	[ "$status" -eq 3 ]
+	assert_line "sp-cloudd: stopped"
+	run sp-env up "$SP_ENV_DIR"
+	assert_success
+	[ "$(cat "$SP_ENV_DIR/cloudd.pid")" != "$other" ]
+	kill -0 "$other"	# not touched
+	call - GET "$SP_API_URL/healthz"
+	[ "$code" = 200 ]
+	run sp-env status "$SP_ENV_DIR"
+	assert_success
+	assert_line "sp-cloudd: running ($SP_API_URL)"
+}
+
 @test "sp-cloudd -d CONNINFO: the conninfo (a password) does not stay in argv" {
 	: >log3
 	sp-cloudd -l 127.0.0.1:0 -d "$CLOUD_DB password=Sekr1tPw" 2>>log3 &
