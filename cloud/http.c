@@ -79,11 +79,15 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	struct req *q = sp_calloc(1, sizeof *q);
 	const union MHD_ConnectionInfo *ci;
 
-	(void)uri;	/* may carry a query string: never kept */
 	q->srv = cls;
 	q->fd = -1;
 	q->gc = cloud_guard_conn(con);
 	strcpy(q->path, "-");
+	if (uri) {	/* the path only: a query string may carry anything */
+		char p[sizeof q->path];
+		snprintf(p, sizeof p, "%.*s", (int)strcspn(uri, "?"), uri);
+		sanitise(q->path, sizeof q->path, p);
+	}
 	strcpy(q->method, "-");
 	clock_gettime(CLOCK_MONOTONIC, &q->t0);
 	ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -137,7 +141,9 @@ on_done(void *cls, struct MHD_Connection *con, void **ptr, enum MHD_RequestTermi
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		snprintf(line, sizeof line, "%s: %s %s %s %s %d %lld %ldms%s\n", sp_prog, when,
 		    q->addr, q->method, q->path, q->status, q->bytes, ms,
-		    why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+		    why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : q->phase == 0 &&
+		    why == MHD_REQUEST_TERMINATED_WITH_ERROR ? " (refused by libmicrohttpd: a malformed"
+		    " request, or headers over its 256 KiB)" : " (aborted)");
 		if (write(STDERR_FILENO, line, strlen(line)) < 0) {
 			/* nowhere left to report it */
 		}

@@ -131,3 +131,22 @@ lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 	[ "$(jq -r .sent <<<"$output")" -lt $((4 << 20)) ] || fail "$output"
 	grep -q "GET /healthz 413" log2
 }
+
+@test "libmicrohttpd's own refusals (headers over 256 KiB, a malformed request) are logged, path without query" {
+	start_cloudd log2
+	python3 -c 'print("X-Big: " + "a" * 300000)' >bigh
+	code=$(curl -s -o body -w '%{http_code}' -H @bigh "$URL2/healthz?secret=spt_x")
+	[ "$code" = 431 ]
+	# the one reply that is not JSON: libmicrohttpd's fixed page (sp-cloudd(8))
+	grep -q 'Request too big' body
+	python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Without Colon\r\n\r\n")
+print(s.recv(100).split(b"\r\n")[0].decode())' "${URL2##*:}" >status
+	grep -q '^HTTP/1.1 400' status
+	sleep 0.2
+	grep -q -- "- /healthz 0 0 .*(refused by libmicrohttpd: a malformed request, or headers over its 256 KiB)" log2
+	[ "$(grep -c 'refused by libmicrohttpd' log2)" -ge 2 ]
+	! grep -q 'secret' log2
+}
