@@ -103,3 +103,12 @@ public_tmp() {
 	chmod 755 "$d"
 	echo "$d"
 }
+
+# rss_bound KIB: a peak-RSS bound in KiB for an assertion: KIB itself, or
+# under `make asan` (SP_SANITIZED=1), whose shadow memory, redzones and
+# quarantine grow every allocation, KIB*4 + 256 MiB. The bounds are the
+# release build's; the sanitized run still catches a bound gone wrong by
+# an order of magnitude.
+rss_bound() {
+	if [ -n "${SP_SANITIZED:-}" ]; then echo $(($1 * 4 + 262144)); else echo "$1"; fi
+}

@@ -14,6 +14,7 @@
 #include "core/path.h"
 #include "core/uuid.h"
 #include "db/doc.h"
+#include "rec/ndjson.h"
 
 /* The archive record on in: exactly one, with a path (into *path). */
 static json_t *
@@ -133,6 +134,8 @@ sp_transfer_rows(int fd, char *err, size_t errlen)
 		sp_die_errno(SP_EX_IOERR, "spool");
 	if (!(rd = sp_docr_new(sp_docr_read_file, doc)))
 		sp_die(SP_EX_SOFTWARE, "out of memory");
+	/* a row becomes one record line: no larger than a reader takes */
+	sp_docr_max_row(rd, (size_t)SP_RECORD_MAX);
 	setvbuf(rows, NULL, _IOFBF, 1 << 16);
 	while ((code = sp_docr_next(rd, &rec, err, errlen)) == 1) {
 		sp_write_record(rows, rec);
