@@ -43,7 +43,15 @@ LIBSP = $(OBJ)/lib/libsp.a
 LIBSPCLOUD = $(OBJ)/cloud/libspcloud.a
 BINS = $(TOOLS:%=$(OUT)/bin/%)
 
-all: $(BINS)
+UNIT = $(OBJ)/tests/unit/unit
+
+all: $(BINS) $(UNIT)
+
+# tests/unit: table-driven cases of lib/'s pure functions, one binary
+# (tests/unit.bats runs it first, under make asan too)
+$(UNIT): $(OBJ)/tests/unit/unit.o $(LIBSP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIBSP): $(LIBOBJ)
 	$(AR) rcs $@ $^
