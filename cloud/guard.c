@@ -15,6 +15,7 @@
 
 #include "cloud/guard.h"
 #include "core/err.h"
+#include "core/tstamp.h"
 
 enum { HEAD, BODY, BUSY };
 
@@ -37,15 +38,6 @@ struct cloud_guard {
 	long long min_rate;
 	unsigned long cuts;
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 cut(struct cloud_guard *g, struct cloud_conn *c, const char *why)
@@ -72,7 +64,7 @@ watch(void *arg)
 
 	pthread_mutex_lock(&g->mu);
 	while (!g->stop) {
-		double t = now();
+		double t = sp_monotonic();
 
 		for (struct cloud_conn *c = g->head; c; c = c->next) {
 			if (c->cut)
@@ -156,7 +148,7 @@ cloud_guard_notify(void *cls, struct MHD_Connection *con, void **socket_context,
 		c->g = g;
 		c->fd = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 3) : -1;
 		c->state = HEAD;
-		c->since = now();
+		c->since = sp_monotonic();
 		strcpy(c->addr, "-");
 		ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
@@ -208,7 +200,7 @@ set(struct cloud_conn *c, int state)
 		return;
 	pthread_mutex_lock(&c->g->mu);
 	c->state = state;
-	c->since = now();
+	c->since = sp_monotonic();
 	c->win = 0;
 	pthread_mutex_unlock(&c->g->mu);
 }

@@ -10,6 +10,7 @@
 
 #include "cloud/pool.h"
 #include "core/err.h"
+#include "core/tstamp.h"
 
 void
 cloud_pg_error(PGconn *c, const PGresult *r, char *err, size_t errlen)
@@ -127,15 +128,6 @@ struct cloud_pool {
 	int stop, started;
 };
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Shut down the socket of a connection checked out for longer than the
  * deadline: a database that stopped answering (frozen, or cut off
  * without a reset) then fails the call blocked on it, and the request
@@ -149,7 +141,7 @@ watch(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->stop) {
-		double t = now();
+		double t = sp_monotonic();
 
 		for (int i = 0; i < p->nbusy; i++)
 			if (!p->busy[i].cut && t - p->busy[i].since > p->deadline) {
@@ -176,7 +168,7 @@ static void
 busy_add(struct cloud_pool *p, PGconn *c)
 {
 	p->busy[p->nbusy].c = c;
-	p->busy[p->nbusy].since = now();
+	p->busy[p->nbusy].since = sp_monotonic();
 	p->busy[p->nbusy].cut = 0;
 	p->nbusy++;
 }

@@ -10,6 +10,7 @@
 #include "cloud/pool.h"
 #include "cloud/probe.h"
 #include "core/err.h"
+#include "core/tstamp.h"
 
 #define ANSWER_MS 2000
 
@@ -22,15 +23,6 @@ struct cloud_probe {
 	int ok, stop;
 	double since;
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One probe: 1 when the database answered SELECT 1 in time. */
 static int
@@ -45,10 +37,10 @@ probe(struct cloud_probe *p)
 		return 0;
 	if (PQstatus(p->c) != CONNECTION_OK || !PQsendQuery(p->c, "SELECT 1"))
 		goto lost;
-	until = now() + ANSWER_MS / 1000.0;
+	until = sp_monotonic() + ANSWER_MS / 1000.0;
 	while (PQisBusy(p->c)) {
 		struct pollfd pfd = {.fd = PQsocket(p->c), .events = POLLIN};
-		int ms = (int)((until - now()) * 1000);
+		int ms = (int)((until - sp_monotonic()) * 1000);
 
 		if (ms <= 0 || poll(&pfd, 1, ms) <= 0 || !PQconsumeInput(p->c))
 			goto lost;	/* no answer in time: a fresh connection next */
@@ -71,7 +63,7 @@ set(struct cloud_probe *p, int ok)
 	pthread_mutex_lock(&p->mu);
 	if (ok != p->ok) {
 		p->ok = ok;
-		p->since = now();
+		p->since = sp_monotonic();
 		sp_warn("database %s", ok ? "answers again" : "does not answer");
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -107,7 +99,7 @@ cloud_probe_start(const char *conninfo)
 	pthread_cond_init(&p->cv, NULL);
 	p->conninfo = sp_strdup(conninfo ? conninfo : "");
 	p->ok = probe(p);
-	p->since = now();
+	p->since = sp_monotonic();
 	if (pthread_create(&p->th, NULL, run, p) != 0) {
 		if (p->c)
 			PQfinish(p->c);
@@ -144,7 +136,7 @@ cloud_probe_ok(struct cloud_probe *p, double *secs)
 	pthread_mutex_lock(&p->mu);
 	ok = p->ok;
 	if (secs)
-		*secs = now() - p->since;
+		*secs = sp_monotonic() - p->since;
 	pthread_mutex_unlock(&p->mu);
 	return ok;
 }

@@ -13,6 +13,7 @@
 
 #include "client/http_int.h"
 #include "core/err.h"
+#include "core/tstamp.h"
 
 #define MAX_REDIRECTS 5
 #define MAX_RETRY_AFTER 300	/* longer waits asked by a server: give up */
@@ -221,15 +222,6 @@ debug_cb(CURL *c, curl_infotype type, char *p, size_t n, void *arg)
 	return 0;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 human(char *buf, size_t n, double v)
 {
@@ -270,7 +262,7 @@ static int
 progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct xfer *x = arg;
-	double t = now();
+	double t = sp_monotonic();
 
 	if (t - x->last_draw < 0.25)
 		return 0;
@@ -404,7 +396,7 @@ setup(struct sp_http *h, struct xfer *x, const char *url, const char *method,
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)h->o.speed_time);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, h->o.speed_limit);
 	if (x->deadline > 0) {
-		double left = x->deadline - now();
+		double left = x->deadline - sp_monotonic();
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left > 0.001 ? (long)(left * 1000) : 1L);
 	}
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
@@ -546,7 +538,7 @@ outcome(struct sp_http *h, struct xfer *x, CURLcode cc, const char *errbuf, cons
 		    " (the bound of an answer held in memory)");
 		return FAILED;
 	}
-	if (x->deadline > 0 && cc == CURLE_OPERATION_TIMEDOUT && now() >= x->deadline - 0.01) {
+	if (x->deadline > 0 && cc == CURLE_OPERATION_TIMEDOUT && sp_monotonic() >= x->deadline - 0.01) {
 		*code = fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: no answer within --max-time %g s",
 		    method, shown, h->o.max_time);
 		return FAILED;
@@ -614,7 +606,7 @@ sp_http_do(struct sp_http *h, const struct sp_http_req *rq, struct sp_http_resp 
     char *err, size_t errlen)
 {
 	struct xfer x = {.h = h, .rq = rq, .rs = rs};
-	double t0 = now();
+	double t0 = sp_monotonic();
 	char *url = sp_asprintf("%s%s", h->base, rq->path);
 	char *shown = sp_asprintf("%s%s", h->shown, rq->path);
 	const char *method = rq->method;
@@ -697,7 +689,7 @@ sp_http_do(struct sp_http *h, const struct sp_http_req *rq, struct sp_http_resp 
 		d = d / 2 + d / 2 * jitter(h);
 		if (wait > d)
 			d = wait;
-		if (x.deadline > 0 && now() + d >= x.deadline) {
+		if (x.deadline > 0 && sp_monotonic() + d >= x.deadline) {
 			code = fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: %s; no answer within --max-time %g s",
 			    method, shown, what, h->o.max_time);
 			break;
@@ -715,7 +707,7 @@ sp_http_do(struct sp_http *h, const struct sp_http_req *rq, struct sp_http_resp 
 		redirects = 0;
 	}
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
-	rs->seconds = now() - t0;
+	rs->seconds = sp_monotonic() - t0;
 	xfer_clear(&x);
 	free(url);
 	free(shown);

@@ -281,3 +281,12 @@ sp_rfc3339(long long t, char *buf)
 	if (!gmtime_r(&tt, &tm) || !strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		strcpy(buf, "1970-01-01T00:00:00Z");
 }
+
+double
+sp_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

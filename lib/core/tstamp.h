@@ -49,4 +49,7 @@ void sp_ts_format(int64_t us, char *out);
 /* "YYYY-MM-DDTHH:MM:SSZ" for t into buf[21]. */
 void sp_rfc3339(long long t, char *buf);
 
+/* Seconds on the monotonic clock (for deadlines and durations). */
+double sp_monotonic(void);
+
 #endif
