@@ -24,6 +24,9 @@ static const char usage[] =
     "                     left: added and modified; right: removed and modified\n"
     "  -f, --filter GLOB  compare only records matching GLOB (path, table,\n"
     "                     skill_id, source_id, source_id/slug; repeatable)\n"
+    "  -s, --summary      end the output with a summary record: the counts, and\n"
+    "                     the keys of each status but unchanged (at most N,\n"
+    "                     --summary-keys N, default 1000)\n"
     "  -j N               parse and hash with N threads (default: CPUs)\n";
 
 enum { LEFT = SP_LEFT, RIGHT = SP_RIGHT };
@@ -186,19 +189,22 @@ main(int argc, char **argv)
 		{"all", no_argument, NULL, 'a'},
 		{"emit", required_argument, NULL, 'e'},
 		{"filter", required_argument, NULL, 'f'},
+		{"summary", no_argument, NULL, 's'},
+		{"summary-keys", required_argument, NULL, 'K'},
 		SP_STD_LONGOPTS,
 		{0},
 	};
 	static const struct sp_pmap_ops ops = {produce, work, consume, NULL, NULL};
 	struct ctx x = {.emit = -1};
-	int c, jobs = sp_ncpu();
+	int c, jobs = sp_ncpu(), summary = 0;
+	size_t nkeys = 1000;
 
 	sp_setprog(argv[0]);
 	/* Dying (bad input) while workers hash must not run OpenSSL's exit-time
 	 * cleanup under them. */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	x.filters = sp_calloc((size_t)argc, sizeof *x.filters);
-	while ((c = getopt_long(argc, argv, "hae:f:j:", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hae:f:j:s", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			x.all = 1;
@@ -217,6 +223,13 @@ main(int argc, char **argv)
 		case 'j':
 			jobs = (int)sp_parse_num("-j", optarg, 1, 256);
 			break;
+		case 's':
+			summary = 1;
+			break;
+		case 'K':
+			nkeys = (size_t)sp_parse_num("--summary-keys", optarg, 0, 100000000);
+			summary = 1;
+			break;
 		case 'h':
 			sp_help(usage);
 		case 'V':
@@ -234,15 +247,25 @@ main(int argc, char **argv)
 	x.in[LEFT] = open_in(x.name[LEFT]);
 	x.in[RIGHT] = open_in(x.name[RIGHT]);
 	sp_join_init(&x.join, x.all, x.emit, x.name[LEFT], x.name[RIGHT]);
+	if (summary)
+		sp_join_keep_keys(&x.join, nkeys ? nkeys : 1);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	sp_pmap_run(&ops, &x, jobs, 4 * (size_t)jobs + 4);
+	if (summary) {
+		json_t *sum = sp_join_summary(&x.join);
+		if (!nkeys) {	/* counts only */
+			json_object_del(sum, "keys");
+			json_object_del(sum, "keys_truncated");
+		}
+		sp_emit(sum);
+	}
 	sp_join_free(&x.join);
 	for (int s = LEFT; s <= RIGHT; s++)
 		if (x.in[s] != stdin)
 			fclose(x.in[s]);
 	free(x.buf);
 	free(x.filters);
-	fprintf(stderr, "sp-diff: %lu added, %lu removed, %lu modified, %lu unchanged\n",
+	fprintf(stderr, "%s: %lu added, %lu removed, %lu modified, %lu unchanged\n", sp_prog,
 	    x.join.count[SP_ADDED], x.join.count[SP_REMOVED], x.join.count[SP_MODIFIED],
 	    x.join.count[SP_UNCHANGED]);
 	sp_finish_stdout();

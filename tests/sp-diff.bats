@@ -197,3 +197,26 @@ PY
 	[ "$status" -eq 1 ]
 	assert_equal "$stderr" "sp-diff: 0 added, 0 removed, 3 modified, 0 unchanged"
 }
+
+@test "sp-diff --summary: one machine record last, counts and keys per status, truncated at --summary-keys" {
+	for i in 1 2 3 4 5; do
+		printf '{"type":"file","path":"f%d","size":1,"mode":"0644","sha256":"%s"}\n' "$i" "$(printf "$i" | sha256sum | cut -c1-64)"
+	done >left
+	{ sed -n '1,2p' left; printf '{"type":"file","path":"f3","size":1,"mode":"0644","sha256":"%s"}\n' "$(printf x | sha256sum | cut -c1-64)"
+	  printf '{"type":"file","path":"g","size":1,"mode":"0644","sha256":"%s"}\n' "$(printf g | sha256sum | cut -c1-64)"; } >right
+	run --separate-stderr sp-diff --summary left right
+	assert_failure 1
+	last=$(tail -n 1 <<<"$output")
+	assert_equal "$(jq -c 'del(.type)' <<<"$last")" \
+		'{"added":2,"removed":1,"modified":1,"unchanged":2,"keys":{"added":["f4","f5"],"removed":["g"],"modified":["f3"]},"keys_truncated":false}'
+	assert_equal "$(jq -r .type <<<"$last")" summary
+	# the records before it are the plain diff output, as without --summary
+	assert_equal "$(head -n -1 <<<"$output")" "$(sp-diff left right 2>/dev/null)"
+	# the counts agree with an independent count of the diff records
+	assert_equal "$(sp-diff left right 2>/dev/null | jq -rs 'map(.status) | group_by(.) | map("\(.[0])=\(length)") | join(" ")')" \
+		"added=2 modified=1 removed=1"
+	run sp-diff --summary-keys 1 left right
+	assert_equal "$(tail -n 1 <<<"$output" | jq -c '[.keys.added, .keys_truncated]')" '[["f4"],true]'
+	run sp-diff --summary-keys 0 left right
+	assert_equal "$(tail -n 1 <<<"$output" | jq -c 'keys')" '["added","modified","removed","type","unchanged"]'
+}

@@ -43,6 +43,12 @@ out(struct sp_join *j, int st, const char *key, const char *lh, const char *rh, 
 	char *s;
 
 	j->count[st]++;
+	if (st != SP_UNCHANGED && j->key_limit && json_array_size(j->keys[st]) < j->key_limit) {
+		json_t *k = json_object();
+		sp_record_set_name(k, "key", key);	/* lossy text for a name that is not UTF-8 */
+		json_array_append(j->keys[st], json_object_get(k, "key"));
+		json_decref(k);
+	}
 	if (st == SP_UNCHANGED && !j->all)
 		return;
 	if (j->emit >= 0) {
@@ -143,4 +149,31 @@ sp_join_free(struct sp_join *j)
 	sp_keytab_free(&j->tab);
 	sp_keyset_free(&j->seen[SP_LEFT]);
 	sp_keyset_free(&j->seen[SP_RIGHT]);
+	for (int i = 0; i < 3; i++)
+		json_decref(j->keys[i]);
+}
+
+void
+sp_join_keep_keys(struct sp_join *j, size_t limit)
+{
+	j->key_limit = limit;
+	for (int i = 0; i < 3; i++)
+		if (!j->keys[i])
+			j->keys[i] = json_array();
+}
+
+json_t *
+sp_join_summary(struct sp_join *j)
+{
+	json_t *keys = json_object();
+	int cut = 0;
+
+	for (int i = 0; i < 3; i++) {
+		json_object_set(keys, status_name[i], j->keys[i] ? j->keys[i] : json_array());
+		cut |= j->count[i] > json_array_size(j->keys[i]);
+	}
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:b}", "type", "summary",
+	    "added", (json_int_t)j->count[SP_ADDED], "removed", (json_int_t)j->count[SP_REMOVED],
+	    "modified", (json_int_t)j->count[SP_MODIFIED], "unchanged", (json_int_t)j->count[SP_UNCHANGED],
+	    "keys", keys, "keys_truncated", cut);
 }

@@ -5,6 +5,7 @@
 #define SP_RECJOIN_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 #include "core/hash.h"
 #include "diff/keyset.h"
@@ -21,6 +22,8 @@ struct sp_join {
 	int emit;		/* -1: diff records; SP_LEFT/SP_RIGHT: raw records */
 	const char *name[2];	/* input names for messages */
 	unsigned long count[4];	/* per status */
+	size_t key_limit;	/* keys kept per status for the summary (0: none) */
+	json_t *keys[3];	/* added, removed, modified: the first key_limit */
 };
 
 /* Start a join writing to stdout. */
@@ -37,6 +40,15 @@ void sp_join_add(struct sp_join *j, int s, const char *key, size_t keylen,
 /* Side s has ended: every record the other side keeps is settled
  * (added or removed) and written, in the order read. */
 void sp_join_end(struct sp_join *j, int s);
+
+/* Keep the first limit keys of each status but unchanged, for
+ * sp_join_summary. */
+void sp_join_keep_keys(struct sp_join *j, size_t limit);
+
+/* The summary record, after both sides ended: {"type":"summary","added":N,
+ * "removed":N,"modified":N,"unchanged":N,"keys":{"added":[…],"removed":[…],
+ * "modified":[…]},"keys_truncated":BOOL} (caller decrefs). */
+json_t *sp_join_summary(struct sp_join *j);
 
 /* Free what is left. */
 void sp_join_free(struct sp_join *j);
