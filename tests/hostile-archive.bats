@@ -121,7 +121,7 @@ hwm() { awk '/^VmHWM/ { print $2 }' "/proc/${EXTRA_PIDS##* }/status"; }
 }
 
 @test "sp-cloudd: at most --max-verify verifications at once; a push finding none free is 503 with Retry-After" {
-	start_cloudd log2 --max-verify 1 --db-wait 1 --max-body 1G
+	start_cloudd log2 --max-verify 1 --db-wait 1 --max-body 1G --work-dir "$PWD/work"
 	u=$URL2/api/v1/cloud/tenants/local
 	# a plain tarball holds its slot through its verification and repack
 	# (gzip on one thread: seconds for 200 MiB of random bytes)
@@ -129,7 +129,13 @@ hwm() { awk '/^VmHWM/ { print $2 }' "/proc/${EXTRA_PIDS##* }/status"; }
 	tar -C big -cf - blob | gzip -1 >plain.tgz
 	curl -s -o first.json -w '%{http_code}' -H "@$H_LOCAL" --data-binary @plain.tgz "$u/files" >first.code &
 	first=$!
-	sleep 1
+	# once its body is all in the spool, the server verifies it
+	size=$(stat -c %s plain.tgz)
+	for _ in $(seq 1 300); do
+		[ "$(find work/spool -type f -size "${size}c" | wc -l)" -gt 0 ] && break
+		sleep 0.1
+	done
+	sleep 0.2
 	call "$H_LOCAL" POST "$u/files" --data-binary "@$BATS_FILE_TMPDIR/empty.tgz" -H 'Content-Type: application/gzip'
 	wait "$first"
 	[ "$(cat first.code)" = 200 ] || fail "first: $(cat first.code) $(cat first.json)"

@@ -255,6 +255,62 @@ value_at(const char *b, size_t n, size_t *p, size_t max, int *big, json_error_t 
  * the tree jansson builds for it is what a manifest bomb would blow up. */
 #define ENTRY_MAX (64 << 10)
 
+/* The "files" array at buf[*p] ('['), entry by entry into m->v, each
+ * checked as it comes and added to the checksum h; 0, or -1 with err. */
+static int
+read_files(const char *buf, size_t n, size_t *pp, long long max_size, struct sp_manifest *m,
+    sp_sha256 *h, char *err, size_t errlen)
+{
+	size_t p = skip_ws(buf, n, *pp + 1), cap = 0;
+	const char *why;
+	json_error_t je;
+	json_t *v;
+	int big;
+
+	if (p < n && buf[p] == ']') {
+		*pp = p + 1;
+		return 0;
+	}
+	for (size_t i = 0;; i++) {
+		struct sp_mfile *f;
+
+		if (!(v = value_at(buf, n, &p, ENTRY_MAX, &big, &je))) {
+			if (big)
+				FAIL("files[%zu]: an entry over %d bytes", i, ENTRY_MAX);
+			FAIL("malformed JSON at line %d: %s", line_of(buf, p) + je.line - 1, je.text);
+		}
+		if (m->n == cap) {
+			cap = cap ? 2 * cap : 256;
+			m->v = sp_realloc(m->v, cap * sizeof *m->v);
+		}
+		f = &m->v[m->n++];
+		memset(f, 0, sizeof *f);
+		why = take_file(v, f);
+		json_decref(v);	/* only what v says is kept, in f */
+		if (why) {
+			if (f->path)
+				FAIL("%s: %s", f->path, why);
+			FAIL("files[%zu]: %s", i, why);
+		}
+		sp_mchecksum_add(h, f->path, f->size, f->mode, f->sha256, f->link);
+		if (f->size > max_size - m->total)
+			FAIL("the files add up to more than the size limit of %lld bytes", max_size);
+		m->total += f->size;
+		p = skip_ws(buf, n, p);
+		if (p < n && buf[p] == ',') {
+			p = skip_ws(buf, n, p + 1);
+			continue;
+		}
+		if (p < n && buf[p] == ']') {
+			*pp = p + 1;
+			return 0;
+		}
+		FAIL("malformed JSON at line %d: expected ',' or ']'", line_of(buf, p));
+	}
+bad:
+	return -1;
+}
+
 int
 sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manifest *m,
     char *err, size_t errlen)
@@ -262,8 +318,7 @@ sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manif
 	json_t *ver, *ck, *key = NULL, *v;
 	json_error_t je;
 	sp_sha256 h;
-	size_t i, p, cap = 0;
-	const char *why;
+	size_t i, p;
 	char hex[SP_HEXLEN];
 	int big, hashing = 0, have_files = 0;
 
@@ -294,45 +349,8 @@ sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_manif
 		p = skip_ws(buf, n, p + 1);
 		if (!strcmp(k, "files") && p < n && buf[p] == '[') {
 			have_files = 1;
-			p = skip_ws(buf, n, p + 1);
-			if (p < n && buf[p] == ']')
-				p++;
-			else for (i = 0;; i++) {
-				struct sp_mfile *f;
-
-				if (!(v = value_at(buf, n, &p, ENTRY_MAX, &big, &je))) {
-					if (big)
-						FAIL("files[%zu]: an entry over %d bytes", i, ENTRY_MAX);
-					FAIL("malformed JSON at line %d: %s", line_of(buf, p) + je.line - 1, je.text);
-				}
-				if (m->n == cap) {
-					cap = cap ? 2 * cap : 256;
-					m->v = sp_realloc(m->v, cap * sizeof *m->v);
-				}
-				f = &m->v[m->n++];
-				memset(f, 0, sizeof *f);
-				why = take_file(v, f);
-				json_decref(v);	/* only what v says is kept, in f */
-				if (why) {
-					if (f->path)
-						FAIL("%s: %s", f->path, why);
-					FAIL("files[%zu]: %s", i, why);
-				}
-				sp_mchecksum_add(&h, f->path, f->size, f->mode, f->sha256, f->link);
-				if (f->size > max_size - m->total)
-					FAIL("the files add up to more than the size limit of %lld bytes", max_size);
-				m->total += f->size;
-				p = skip_ws(buf, n, p);
-				if (p < n && buf[p] == ',') {
-					p = skip_ws(buf, n, p + 1);
-					continue;
-				}
-				if (p < n && buf[p] == ']') {
-					p++;
-					break;
-				}
-				FAIL("malformed JSON at line %d: expected ',' or ']'", line_of(buf, p));
-			}
+			if (read_files(buf, n, &p, max_size, m, &h, err, errlen) != 0)
+				goto bad;
 		} else {
 			if (!(v = value_at(buf, n, &p, ENTRY_MAX, &big, &je))) {
 				if (big)
