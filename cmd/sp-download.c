@@ -15,6 +15,7 @@
 #include "core/fsutil.h"
 #include "core/hash.h"
 #include "core/path.h"
+#include "diff/reckey.h"
 #include "rec/ndjson.h"
 #include "rec/result.h"
 
@@ -32,9 +33,24 @@ static const char usage[] =
     "                           this SHA-256 (304): nothing is written and a result\n"
     "                           record says unchanged\n"
     "  --missing-ok             manifest: no archive yet is an empty manifest\n"
+    "  -f, --filter GLOB        manifest, database: only the records matching GLOB\n"
+    "                           (repeatable; the grammar of sp-diff --filter)\n"
     SP_HTTP_USAGE;
 
 enum { OPT_IF_NONE_MATCH = 1, OPT_MISSING_OK };
+
+/* --filter: a record is kept when it matches one of them (none: all). */
+static const char **filters;
+static int nfilters;
+
+static int
+keep(json_t *rec)
+{
+	for (int i = 0; i < nfilters; i++)
+		if (sp_record_matches(rec, filters[i]))
+			return 1;
+	return nfilters == 0;
+}
 
 #define OUTBUF (256 << 10)
 
@@ -165,7 +181,10 @@ manifest(struct sp_http *h, int missing_ok)
 			json_object_set(rec, "sha256", json_object_get(rec, "checksum"));
 			json_object_del(rec, "checksum");
 		}
-		sp_emit(rec);
+		if (keep(rec))
+			sp_emit(rec);
+		else
+			json_decref(rec);
 	}
 	json_decref(m);
 	sp_http_resp_free(&rs);
@@ -198,7 +217,7 @@ database(struct sp_http *h)
 	/* the whole document first: a failed transfer writes no row */
 	if ((code = sp_http_do(h, &rq, &rs, err, sizeof err)))
 		sp_die(code, "%s", err);
-	if ((code = sp_transfer_rows(fd, err, sizeof err)))
+	if ((code = sp_transfer_rows(fd, nfilters ? keep : NULL, err, sizeof err)))
 		sp_die(code == SP_EX_DATAERR ? SP_EX_UNAVAILABLE : code, "%s/database/export: %s", sp_http_base(h), err);
 	close(fd);
 	sp_http_resp_free(&rs);
@@ -211,6 +230,7 @@ main(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"if-none-match", required_argument, NULL, OPT_IF_NONE_MATCH},
 		{"missing-ok", no_argument, NULL, OPT_MISSING_OK},
+		{"filter", required_argument, NULL, 'f'},
 		SP_HTTP_LONGOPTS,
 		SP_STD_LONGOPTS,
 		{0},
@@ -222,7 +242,7 @@ main(int argc, char **argv)
 
 	sp_setprog(argv[0]);
 	opterr = 0;	/* sp_http_bad_option never echoes an option's value */
-	while ((c = getopt_long(argc, argv, "ho:" SP_HTTP_SHORTOPTS, lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:f:" SP_HTTP_SHORTOPTS, lopts, NULL)) != -1) {
 		if (sp_http_option(&ho, c, optarg))
 			continue;
 		switch (c) {
@@ -234,6 +254,10 @@ main(int argc, char **argv)
 			break;
 		case OPT_MISSING_OK:
 			missing_ok = 1;
+			break;
+		case 'f':
+			filters = sp_realloc(filters, sizeof *filters * (size_t)(nfilters + 1));
+			filters[nfilters++] = optarg;
 			break;
 		case 'h':
 			sp_help(usage);
@@ -252,6 +276,8 @@ main(int argc, char **argv)
 		sp_usage_die(usage, "unknown kind \"%s\" (files, manifest or database)", kind);
 	if ((output || inm) && strcmp(kind, "files"))
 		sp_usage_die(usage, "-o and --if-none-match are for files");
+	if (nfilters && !strcmp(kind, "files"))
+		sp_usage_die(usage, "--filter is for manifest and database");
 	if (missing_ok && strcmp(kind, "manifest"))
 		sp_usage_die(usage, "--missing-ok is for manifest");
 	if (inm && !sp_is_sha256(inm))
@@ -265,6 +291,7 @@ main(int argc, char **argv)
 	else
 		database(h);
 	sp_http_free(h);
+	free(filters);
 	sp_finish_stdout();
 	return 0;
 }

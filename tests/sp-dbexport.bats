@@ -177,3 +177,20 @@ null
 	run sp-dbexport extra
 	[ "$status" -eq 2 ]
 }
+
+@test "sp-dbexport --filter: rows as sp-diff --filter selects them, text passed through" {
+	skills_ndjson 30 | sp-dbimport >/dev/null
+	psqlq -c "insert into content (id, source_id, slug, body) values
+		('$(uuid 7)', 'blog', 'hello', 'x'), ('$(uuid 8)', 'docs', 'start', 'y')"
+	sp-dbexport >all.ndjson
+	run sp-dbexport -f 's1*' -f 'blog/*'
+	assert_success
+	assert_equal "$(jq -r '.data.skill_id // (.data.source_id + "/" + .data.slug)' <<<"$output" | sort | paste -sd ' ')" \
+		"blog/hello s1 s10 s11 s12 s13 s14 s15 s16 s17 s18 s19"
+	# exactly the lines of the full export that sp-diff's filter keeps
+	assert_equal "$(sort <<<"$output")" \
+		"$(sp-diff -a -f 's1*' -f 'blog/*' all.ndjson all.ndjson 2>/dev/null | jq -c .record | sort)"
+	grep -qxF "$(head -1 <<<"$output")" all.ndjson	# byte for byte as without the filter
+	run sp-dbexport -D -f docs
+	assert_equal "$(jq -c '[.content[].slug, (.skills | length)]' <<<"$output")" '["start",0]'
+}

@@ -165,3 +165,23 @@ PY
 	[ -z "$output" ]
 	[[ "$stderr" == *"/database/export:"* ]]
 }
+
+@test "--filter: manifest and database records as sp-diff --filter selects them; files refuses it" {
+	doc >doc.json
+	fault_up ok --serve /database/export=doc.json --serve /files/manifest=m.json
+	echo '{"version":1,"files":[{"path":"config/app.yaml","size":1,"mode":"0644","sha256":"'"$(printf 1 | sha256sum | cut -c1-64)"'"},{"path":"agents/a.yaml","size":1,"mode":"0644","sha256":"'"$(printf 2 | sha256sum | cut -c1-64)"'"}]}' >m.json
+	xrun sp-download --filter 'config/**' manifest
+	assert_success
+	assert_equal "$(jq -r .path <<<"$output")" config/app.yaml
+	xrun sp-download -f skills -f agents database
+	assert_success
+	assert_equal "$(jq -r .table <<<"$output" | paste -sd ' ')" "agents agent_skills"
+	# the same grammar as sp-diff: the records it keeps are the ones it compares
+	sp-download database >all.ndjson 2>/dev/null
+	assert_equal "$(sp-diff -a --filter skills --filter agents all.ndjson all.ndjson 2>/dev/null | jq -c .record | sort)" \
+		"$(sort <<<"$output")"
+	xrun sp-download -f s1 database
+	assert_equal "$(jq -r .data.skill_id <<<"$output")" s1
+	xrun sp-download -f x files
+	assert_failure 2
+}

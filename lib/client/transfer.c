@@ -121,7 +121,7 @@ sp_upload_document(struct sp_reader *in, int fd)
 }
 
 int
-sp_transfer_rows(int fd, char *err, size_t errlen)
+sp_transfer_rows(int fd, int (*keep)(json_t *rec), char *err, size_t errlen)
 {
 	static char buf[1 << 16];
 	int out = sp_http_spool(), code;
@@ -138,7 +138,8 @@ sp_transfer_rows(int fd, char *err, size_t errlen)
 	sp_docr_max_row(rd, (size_t)SP_RECORD_MAX);
 	setvbuf(rows, NULL, _IOFBF, 1 << 16);
 	while ((code = sp_docr_next(rd, &rec, err, errlen)) == 1) {
-		sp_write_record(rows, rec);
+		if (!keep || keep(rec))
+			sp_write_record(rows, rec);
 		json_decref(rec);
 	}
 	if (code) {

@@ -29,6 +29,6 @@ long long sp_upload_document(struct sp_reader *in, int fd);
  * as row records, all or nothing: they go to a spool first, and only a
  * complete, well-formed document is copied out. 0, or an exit status (65
  * malformed, 74) with a message naming where. */
-int sp_transfer_rows(int fd, char *err, size_t errlen);
+int sp_transfer_rows(int fd, int (*keep)(json_t *rec), char *err, size_t errlen);
 
 #endif
