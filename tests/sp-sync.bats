@@ -248,18 +248,26 @@ port: 8080"
 	grep -qx 'big: 9007199254740993' services/skills/n/config.yaml
 }
 
-@test "database: --filter picks tables; pull --delete removes local-only rows, reported" {
+@test "database: --filter picks rows (a table, a skill id …, as sp-diff); pull --delete removes local-only rows, reported" {
 	sample services
 	sp-sync skills push >/dev/null
 	sp-sync content push >/dev/null
+	# one skill by its id: only its row goes
+	run sp-sync --filter greet database push
+	run jq -c '[.items_synced, .details.tables, .details.created]' <<<"$output"
+	assert_output '[1,["agent_skills"],["agent_skills/'"$(psql -X -At "$DATABASE_URL" -c "select id from agent_skills where skill_id = 'greet'")"'"]]'
+	run bash -c 'sp-download -q database | jq -r .data.skill_id'
+	assert_output greet
+	# a table: the rest of its rows
 	run sp-sync --filter skills database push
-	run jq -c '[.items_synced, .details.tables]' <<<"$output"
-	assert_output '[2,["agent_skills"]]'
+	run jq -c '[.items_synced, .items_skipped, .details.tables]' <<<"$output"
+	assert_output '[1,1,["agent_skills"]]'
 	run bash -c 'sp-download -q database | jq -r .table | sort -u'
 	assert_output agent_skills
-	run sp-sync --filter 'nope*' database push
-	assert_failure 2
-	assert_output --partial "no table matches the filter"
+	run --separate-stderr sp-sync --filter 'nope*' database push
+	assert_success
+	assert_equal "$(jq -c '[.items_synced, .details.tables]' <<<"$output")" '[0,[]]'
+	[[ "$stderr" == *"database_push: no row matches the filter"* ]] || fail "$stderr"
 	mkfile services/skills/extra/config.yaml $'id: extra\nname: Extra\n'
 	mkfile services/skills/extra/SKILL.md x
 	sp-sync skills push >/dev/null
