@@ -18,6 +18,7 @@
 #include "cloud/pool.h"
 #include "cloud/store.h"
 #include "core/err.h"
+#include "core/tstamp.h"
 #include "core/fsutil.h"
 
 #define MANIFEST_NAME SP_MANIFEST_NAME
@@ -76,8 +77,7 @@ cloud_files_push(struct cloud_call *k)
 	 * and gets the manifest built from it */
 	/* verification is CPU-bound: at most --max-verify at once, others wait
 	 * a little, then are told to come back */
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += k->srv->cfg.db_wait > 0 ? k->srv->cfg.db_wait : VERIFY_WAIT;
+	sp_deadline(&until, CLOCK_REALTIME, k->srv->cfg.db_wait > 0 ? k->srv->cfg.db_wait : VERIFY_WAIT);
 	while ((rc = sem_timedwait(&k->srv->verify, &until)) != 0 && errno == EINTR)
 		;
 	if (rc != 0) {

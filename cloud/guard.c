@@ -83,10 +83,7 @@ watch(void *arg)
 				c->win = 0;
 			}
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250000000L;	/* four looks a second */
-		if (ts.tv_nsec >= 1000000000L)
-			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+		sp_deadline(&ts, CLOCK_REALTIME, 0.25);	/* four looks a second */
 		pthread_cond_timedwait(&g->cv, &g->mu, &ts);
 	}
 	pthread_mutex_unlock(&g->mu);

@@ -153,10 +153,7 @@ watch(void *arg)
 				sp_warn("database call running for over %.0f s: connection closed",
 				    p->deadline);
 			}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250000000L;
-		if (ts.tv_nsec >= 1000000000L)
-			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+		sp_deadline(&ts, CLOCK_REALTIME, 0.25);
 		pthread_cond_timedwait(&p->stopcv, &p->mu, &ts);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -262,11 +259,7 @@ cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen)
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		pthread_cond_init(&w.cv, &ca);
 		pthread_condattr_destroy(&ca);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)p->wait;
-		until.tv_nsec += (long)((p->wait - (double)(time_t)p->wait) * 1e9);
-		if (until.tv_nsec >= 1000000000L)
-			until.tv_sec++, until.tv_nsec -= 1000000000L;
+		sp_deadline(&until, CLOCK_MONOTONIC, p->wait);
 		if (p->tail)
 			p->tail->next = &w;
 		else

@@ -77,8 +77,7 @@ run(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
+		sp_deadline(&ts, CLOCK_REALTIME, 1);
 		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 		if (p->stop)
 			break;

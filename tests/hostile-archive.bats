@@ -9,10 +9,7 @@ load helper
 load lib/cloud
 
 setup_file() {
-	sp_env_up
-	export CLOUD_DB=$SP_CLOUD_DATABASE_URL
-	(umask 077; printf 'Authorization: Bearer %s\n' "$(cat "$SP_TOKEN_FILE")" >"$BATS_FILE_TMPDIR/local.hdr")
-	export H_LOCAL=$BATS_FILE_TMPDIR/local.hdr
+	cloud_file_up
 	cd "$BATS_FILE_TMPDIR" || return 1
 	# 5.5 million "{}" entries: 16 KiB compressed
 	python3 -c '
@@ -40,11 +37,7 @@ teardown_file() {
 }
 
 teardown() {
-	local p
-	for p in ${EXTRA_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_extra
 }
 
 # unpack ARCHIVE [OPTION]...: sp-unpack into ./out; $status, $stderr, $rss (KiB).

@@ -8,10 +8,7 @@ load helper
 load lib/cloud
 
 setup_file() {
-	sp_env_up
-	export CLOUD_DB=$SP_CLOUD_DATABASE_URL
-	(umask 077; printf 'Authorization: Bearer %s\n' "$(cat "$SP_TOKEN_FILE")" >"$BATS_FILE_TMPDIR/local.hdr")
-	export H_LOCAL=$BATS_FILE_TMPDIR/local.hdr
+	cloud_file_up
 }
 
 teardown_file() {
@@ -19,14 +16,7 @@ teardown_file() {
 }
 
 teardown() {
-	local p
-	for p in ${EXTRA_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	if [ -f "$BATS_TEST_TMPDIR/log2" ]; then
-		! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$BATS_TEST_TMPDIR/log2" >&2
-	fi
+	stop_extra
 }
 
 # served ADDR URL: a GET of URL from source address ADDR; $code and $secs.

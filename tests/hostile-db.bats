@@ -9,10 +9,7 @@ load helper
 load lib/cloud
 
 setup_file() {
-	sp_env_up
-	export CLOUD_DB=$SP_CLOUD_DATABASE_URL
-	(umask 077; printf 'Authorization: Bearer %s\n' "$(cat "$SP_TOKEN_FILE")" >"$BATS_FILE_TMPDIR/local.hdr")
-	export H_LOCAL=$BATS_FILE_TMPDIR/local.hdr
+	cloud_file_up
 	. "$BATS_FILE_TMPDIR/env/env"
 	export PG_DATA=$PGBASE/data
 }
@@ -33,12 +30,8 @@ freeze() { kill -STOP $(pg_pids); }
 thaw() { kill -CONT $(pg_pids) 2>/dev/null; }
 
 teardown() {
-	local p
 	thaw || true
-	for p in ${EXTRA_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_extra
 }
 
 # timed CURL-ARGS...: curl with a hard 20 s cap; $code, $secs, ./body.

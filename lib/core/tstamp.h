@@ -3,6 +3,7 @@
 #define SP_TSTAMP_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define SP_TSTAMP_LEN 64
 
@@ -48,6 +49,9 @@ void sp_ts_format(int64_t us, char *out);
 
 /* "YYYY-MM-DDTHH:MM:SSZ" for t into buf[21]. */
 void sp_rfc3339(long long t, char *buf);
+
+/* *ts = secs from now on clock (for pthread_cond_timedwait and the like). */
+void sp_deadline(struct timespec *ts, clockid_t clock, double secs);
 
 /* Seconds on the monotonic clock (for deadlines and durations). */
 double sp_monotonic(void);

@@ -32,3 +32,25 @@ start_cloudd() {
 	cat "$log" >&2
 	return 1
 }
+
+# cloud_file_up: for setup_file: the environment (sp_env_up), $CLOUD_DB, and
+# $H_LOCAL, a header file (mode 600) with the local tenant's token for curl.
+cloud_file_up() {
+	sp_env_up
+	export CLOUD_DB=$SP_CLOUD_DATABASE_URL
+	(umask 077; printf 'Authorization: Bearer %s\n' "$(cat "$SP_TOKEN_FILE")" >"$BATS_FILE_TMPDIR/local.hdr")
+	export H_LOCAL=$BATS_FILE_TMPDIR/local.hdr
+}
+
+# stop_extra: for teardown: stop what start_cloudd (or the test) put in
+# $EXTRA_PIDS, and fail on a sanitizer report in ./log2.
+stop_extra() {
+	local p
+	for p in ${EXTRA_PIDS:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -f "$BATS_TEST_TMPDIR/log2" ]; then
+		! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$BATS_TEST_TMPDIR/log2" >&2
+	fi
+}
