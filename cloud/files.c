@@ -23,7 +23,6 @@
 
 #define MANIFEST_NAME SP_MANIFEST_NAME
 #define MANIFEST_MAX SP_MANIFEST_MAX
-#define VERIFY_WAIT 10	/* seconds a push waits for a verification slot */
 
 /* A plain tarball (no manifest inside) rewritten as an sp archive in a
  * new cache temp file (*path, *fd open), a->sha256 and a->size set to
@@ -77,7 +76,7 @@ cloud_files_push(struct cloud_call *k)
 	 * and gets the manifest built from it */
 	/* verification is CPU-bound: at most --max-verify at once, others wait
 	 * a little, then are told to come back */
-	sp_deadline(&until, CLOCK_REALTIME, k->srv->cfg.db_wait > 0 ? k->srv->cfg.db_wait : VERIFY_WAIT);
+	sp_deadline(&until, CLOCK_REALTIME, k->srv->cfg.db_wait);	/* --db-wait: 1 s at least */
 	while ((rc = sem_timedwait(&k->srv->verify, &until)) != 0 && errno == EINTR)
 		;
 	if (rc != 0) {

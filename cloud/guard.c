@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cloud/guard.h"
+#include "cloud/ticker.h"
 #include "core/err.h"
 #include "core/tstamp.h"
 
@@ -30,13 +31,11 @@ struct cloud_conn {
 };
 
 struct cloud_guard {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t th;
+	pthread_mutex_t mu;	/* the list and every conn's state */
+	struct cloud_ticker *tick;	/* look(), four times a second */
 	struct cloud_conn *head;
-	int header_timeout, rate_time, quiet, stop;
+	int header_timeout, rate_time, quiet;
 	long long min_rate;
-	unsigned long cuts;
 };
 
 static void
@@ -45,7 +44,6 @@ cut(struct cloud_guard *g, struct cloud_conn *c, const char *why)
 	char line[256];
 
 	c->cut = 1;
-	g->cuts++;
 	shutdown(c->fd, SHUT_RDWR);
 	if (!g->quiet) {
 		snprintf(line, sizeof line, "%s: %s: connection closed: %s\n", sp_prog, c->addr, why);
@@ -55,39 +53,33 @@ cut(struct cloud_guard *g, struct cloud_conn *c, const char *why)
 	}
 }
 
-static void *
-watch(void *arg)
+/* Cut every connection past its header deadline or below the rate. */
+static void
+look(void *arg)
 {
 	struct cloud_guard *g = arg;
-	struct timespec ts;
+	double t = sp_monotonic();
 	char why[128];
 
 	pthread_mutex_lock(&g->mu);
-	while (!g->stop) {
-		double t = sp_monotonic();
-
-		for (struct cloud_conn *c = g->head; c; c = c->next) {
-			if (c->cut)
-				continue;
-			if (c->state == HEAD && g->header_timeout && t - c->since > g->header_timeout) {
-				snprintf(why, sizeof why, "no complete request headers within %d s",
-				    g->header_timeout);
+	for (struct cloud_conn *c = g->head; c; c = c->next) {
+		if (c->cut)
+			continue;
+		if (c->state == HEAD && g->header_timeout && t - c->since > g->header_timeout) {
+			snprintf(why, sizeof why, "no complete request headers within %d s",
+			    g->header_timeout);
+			cut(g, c, why);
+		} else if (c->state == BODY && g->min_rate && t - c->since >= g->rate_time) {
+			if (c->win < g->min_rate * g->rate_time) {
+				snprintf(why, sizeof why, "request body slower than %lld bytes/s over %d s",
+				    g->min_rate, g->rate_time);
 				cut(g, c, why);
-			} else if (c->state == BODY && g->min_rate && t - c->since >= g->rate_time) {
-				if (c->win < g->min_rate * g->rate_time) {
-					snprintf(why, sizeof why, "request body slower than %lld bytes/s over %d s",
-					    g->min_rate, g->rate_time);
-					cut(g, c, why);
-				}
-				c->since = t;
-				c->win = 0;
 			}
+			c->since = t;
+			c->win = 0;
 		}
-		sp_deadline(&ts, CLOCK_REALTIME, 0.25);	/* four looks a second */
-		pthread_cond_timedwait(&g->cv, &g->mu, &ts);
 	}
 	pthread_mutex_unlock(&g->mu);
-	return NULL;
 }
 
 struct cloud_guard *
@@ -100,10 +92,8 @@ cloud_guard_start(int header_timeout, long long min_rate, int rate_time, int qui
 	g->rate_time = rate_time > 0 ? rate_time : 1;
 	g->quiet = quiet;
 	pthread_mutex_init(&g->mu, NULL);
-	pthread_cond_init(&g->cv, NULL);
-	if (pthread_create(&g->th, NULL, watch, g) != 0) {
+	if (!(g->tick = cloud_ticker_start(0.25, look, g))) {
 		pthread_mutex_destroy(&g->mu);
-		pthread_cond_destroy(&g->cv);
 		free(g);
 		return NULL;
 	}
@@ -115,11 +105,7 @@ cloud_guard_stop(struct cloud_guard *g)
 {
 	if (!g)
 		return;
-	pthread_mutex_lock(&g->mu);
-	g->stop = 1;
-	pthread_cond_signal(&g->cv);
-	pthread_mutex_unlock(&g->mu);
-	pthread_join(g->th, NULL);
+	cloud_ticker_stop(g->tick);
 	while (g->head) {	/* none should be left once the daemon stopped */
 		struct cloud_conn *c = g->head;
 		g->head = c->next;
@@ -127,7 +113,6 @@ cloud_guard_stop(struct cloud_guard *g)
 		free(c);
 	}
 	pthread_mutex_destroy(&g->mu);
-	pthread_cond_destroy(&g->cv);
 	free(g);
 }
 
@@ -228,15 +213,4 @@ cloud_guard_body(struct cloud_conn *c, size_t n)
 	pthread_mutex_lock(&c->g->mu);
 	c->win += (long long)n;
 	pthread_mutex_unlock(&c->g->mu);
-}
-
-unsigned long
-cloud_guard_cuts(struct cloud_guard *g)
-{
-	unsigned long n;
-
-	pthread_mutex_lock(&g->mu);
-	n = g->cuts;
-	pthread_mutex_unlock(&g->mu);
-	return n;
 }

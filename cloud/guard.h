@@ -43,7 +43,4 @@ void cloud_guard_busy(struct cloud_conn *c);
 /* The request ended: the connection waits for the next one's headers. */
 void cloud_guard_next(struct cloud_conn *c);
 
-/* Connections cut so far (for tests through the log). */
-unsigned long cloud_guard_cuts(struct cloud_guard *g);
-
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cloud/pool.h"
+#include "cloud/ticker.h"
 #include "core/err.h"
 #include "core/tstamp.h"
 
@@ -122,10 +123,7 @@ struct cloud_pool {
 	double deadline;	/* longest checkout, seconds (0: none) */
 	struct busy { PGconn *c; double since; int cut; } *busy;	/* checked out */
 	int nbusy;
-	unsigned long cuts;
-	pthread_t th;		/* the watchdog of checked-out connections */
-	pthread_cond_t stopcv;
-	int stop, started;
+	struct cloud_ticker *tick;	/* look(): the watchdog of checked-out ones */
 };
 
 /* Shut down the socket of a connection checked out for longer than the
@@ -133,31 +131,22 @@ struct cloud_pool {
  * without a reset) then fails the call blocked on it, and the request
  * answers 503, instead of waiting for ever. A checked-out connection is
  * only finished after it left the busy list, so its socket is its own. */
-static void *
-watch(void *arg)
+static void
+look(void *arg)
 {
 	struct cloud_pool *p = arg;
-	struct timespec ts;
+	double t = sp_monotonic();
 
 	pthread_mutex_lock(&p->mu);
-	while (!p->stop) {
-		double t = sp_monotonic();
-
-		for (int i = 0; i < p->nbusy; i++)
-			if (!p->busy[i].cut && t - p->busy[i].since > p->deadline) {
-				int fd = PQsocket(p->busy[i].c);
-				p->busy[i].cut = 1;
-				p->cuts++;
-				if (fd >= 0)
-					shutdown(fd, SHUT_RDWR);
-				sp_warn("database call running for over %.0f s: connection closed",
-				    p->deadline);
-			}
-		sp_deadline(&ts, CLOCK_REALTIME, 0.25);
-		pthread_cond_timedwait(&p->stopcv, &p->mu, &ts);
-	}
+	for (int i = 0; i < p->nbusy; i++)
+		if (!p->busy[i].cut && t - p->busy[i].since > p->deadline) {
+			int fd = PQsocket(p->busy[i].c);
+			p->busy[i].cut = 1;
+			if (fd >= 0)
+				shutdown(fd, SHUT_RDWR);
+			sp_warn("database call running for over %.0f s: connection closed", p->deadline);
+		}
 	pthread_mutex_unlock(&p->mu);
-	return NULL;
 }
 
 /* Lock held. */
@@ -193,7 +182,6 @@ cloud_pool_new(const char *conninfo, int size, int (*setup)(PGconn *, char *, si
 	p->idle = sp_calloc(p->size, sizeof *p->idle);
 	p->busy = sp_calloc(p->size, sizeof *p->busy);
 	p->wait = 5;
-	pthread_cond_init(&p->stopcv, NULL);
 	return p;
 }
 
@@ -202,8 +190,8 @@ cloud_pool_limits(struct cloud_pool *p, double wait, double deadline)
 {
 	p->wait = wait;
 	p->deadline = deadline;
-	if (deadline > 0 && !p->started && pthread_create(&p->th, NULL, watch, p) == 0)
-		p->started = 1;
+	if (deadline > 0 && !p->tick)
+		p->tick = cloud_ticker_start(0.25, look, p);
 }
 
 /* Hand c (or, when NULL, the slot it held) to the first waiter; with
@@ -330,14 +318,7 @@ cloud_pool_free(struct cloud_pool *p)
 {
 	if (!p)
 		return;
-	if (p->started) {
-		pthread_mutex_lock(&p->mu);
-		p->stop = 1;
-		pthread_cond_signal(&p->stopcv);
-		pthread_mutex_unlock(&p->mu);
-		pthread_join(p->th, NULL);
-	}
-	pthread_cond_destroy(&p->stopcv);
+	cloud_ticker_stop(p->tick);
 	free(p->busy);
 	while (p->nidle)
 		PQfinish(p->idle[--p->nidle]);

@@ -9,18 +9,18 @@
 
 #include "cloud/pool.h"
 #include "cloud/probe.h"
+#include "cloud/ticker.h"
 #include "core/err.h"
 #include "core/tstamp.h"
 
 #define ANSWER_MS 2000
 
 struct cloud_probe {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t th;
+	pthread_mutex_t mu;	/* ok and since */
+	struct cloud_ticker *tick;	/* tick(), every second */
 	char *conninfo;
-	PGconn *c;
-	int ok, stop;
+	PGconn *c;		/* the probe's own; only tick() touches it */
+	int ok;
 	double since;
 };
 
@@ -69,24 +69,12 @@ set(struct cloud_probe *p, int ok)
 	pthread_mutex_unlock(&p->mu);
 }
 
-static void *
-run(void *arg)
+static void
+tick(void *arg)
 {
 	struct cloud_probe *p = arg;
-	struct timespec ts;
 
-	pthread_mutex_lock(&p->mu);
-	while (!p->stop) {
-		sp_deadline(&ts, CLOCK_REALTIME, 1);
-		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-		if (p->stop)
-			break;
-		pthread_mutex_unlock(&p->mu);
-		set(p, probe(p));
-		pthread_mutex_lock(&p->mu);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
+	set(p, probe(p));
 }
 
 struct cloud_probe *
@@ -95,13 +83,13 @@ cloud_probe_start(const char *conninfo)
 	struct cloud_probe *p = sp_calloc(1, sizeof *p);
 
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
 	p->conninfo = sp_strdup(conninfo ? conninfo : "");
 	p->ok = probe(p);
 	p->since = sp_monotonic();
-	if (pthread_create(&p->th, NULL, run, p) != 0) {
+	if (!(p->tick = cloud_ticker_start(1, tick, p))) {
 		if (p->c)
 			PQfinish(p->c);
+		pthread_mutex_destroy(&p->mu);
 		free(p->conninfo);
 		free(p);
 		return NULL;
@@ -114,15 +102,10 @@ cloud_probe_stop(struct cloud_probe *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->th, NULL);
+	cloud_ticker_stop(p->tick);
 	if (p->c)
 		PQfinish(p->c);
 	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
 	free(p->conninfo);
 	free(p);
 }
