@@ -111,3 +111,13 @@ rss_run() {
 	assert_success
 	[ -z "$stderr" ]
 }
+
+@test "a piped upload whose retry would read an endless pipe stops at --max-size, 74, never a success" {
+	fault_up resetmid,ok
+	# gzip's magic first: stdin is then taken as the archive itself
+	xrun sh -c '{ printf "\037\213"; head -c 40M /dev/zero; } | sp-upload --retry-delay 0.01 --max-size 8M files'
+	assert_failure 74
+	[[ "$output" == *'"success":false'* ]] || fail "$output"
+	[[ "$output$stderr" == *"reading the request body: File too large (over --max-size)"* ]] || fail "$output $stderr"
+	[ "$(attempts)" -eq 1 ]
+}

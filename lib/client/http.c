@@ -636,8 +636,15 @@ sp_http_do(struct sp_http *h, const struct sp_http_req *rq, struct sp_http_resp 
 		if (!rq->sink)
 			rs->len = rs->bytes = 0;
 		x.resume = rq->sink && !rq->sink->reset ? rs->bytes : 0;
-		if (rs->attempts > 1 && rq->body)
-			sp_http_body_settle(rq->body);
+		if (rs->attempts > 1 && rq->body) {
+			sp_http_body_settle(rq->body, h->o.max_size);
+			if (rq->body->err) {
+				code = fail(err, errlen, SP_EX_IOERR, "%s %s: reading the request body: %s%s",
+				    method, shown, strerror(rq->body->err),
+				    rq->body->err == EFBIG ? " (over --max-size)" : "");
+				break;
+			}
+		}
 		setup(h, &x, url, method, auth, &hdrs);
 		errbuf[0] = '\0';
 		curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);

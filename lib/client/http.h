@@ -138,8 +138,9 @@ int sp_http_spool(void);
 
 /* A stream body that a first attempt did not send whole is read to its
  * end into the spool, to be sent again with its length known (a server
- * then refuses one over its limit before any byte of it). */
-void sp_http_body_settle(struct sp_http_body *b);
+ * then refuses one over its limit before any byte of it); past max bytes
+ * it fails with EFBIG (the request then with 74). */
+void sp_http_body_settle(struct sp_http_body *b, long long max);
 
 /* Compute the body's SHA-256 while sending it (sp_http_body_sha256). */
 void sp_http_body_hash(struct sp_http_body *b);

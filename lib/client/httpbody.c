@@ -172,7 +172,7 @@ sp_http_seek_cb(void *arg, curl_off_t off, int origin)
 }
 
 void
-sp_http_body_settle(struct sp_http_body *b)
+sp_http_body_settle(struct sp_http_body *b, long long max)
 {
 	char buf[1 << 16];
 
@@ -180,7 +180,10 @@ sp_http_body_settle(struct sp_http_body *b)
 		return;
 	b->off = b->spooled;
 	while (!b->eof && body_read(b, buf, sizeof buf) >= 0)
-		;
+		if (b->spooled > max) {	/* an endless pipe does not fill the disk */
+			b->err = EFBIG;
+			break;
+		}
 	if (!b->err)
 		b->size = b->spooled;
 	b->off = 0;
