@@ -33,8 +33,11 @@ cloud_schemas() {
 
 # fresh_db NAME: a new empty database with the schema; prints its conninfo.
 fresh_db() {
-	psqlq -c "drop database if exists $1" -c "create database $1"
-	local url=${DATABASE_URL/dbname=local/dbname=$1}
+	# (named after this process: files share the cluster)
+	local db=$1_$$
+	psqlq -c "drop database if exists $db" -c "create database $db"
+	local url
+	url=$(db_url "$db")
 	DATABASE_URL=$url sp-dbimport --init
 	echo "$url"
 }

@@ -46,7 +46,8 @@ lock_open() {
 	exec 5>"$BATS_TEST_TMPDIR/lockctl"
 	echo "BEGIN; LOCK TABLE $2 IN $1 MODE;" >&5
 	pg_wait_for "select count(*) > 0 from pg_locks l join pg_class c on c.oid = l.relation
-		where c.relname = '$2' and l.mode = '$(echo "$1" | sed -E 's/(^| )([a-z])/\U\2/g; s/ //g')Lock' and l.granted"
+		where l.database = (select oid from pg_database where datname = current_database())
+		and c.relname = '$2' and l.mode = '$(echo "$1" | sed -E 's/(^| )([a-z])/\U\2/g; s/ //g')Lock' and l.granted"
 }
 
 lock_close() {

@@ -21,11 +21,16 @@ setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 }
 
-# sp_env_up: start a private PostgreSQL (and sp-cloudd, once built) for this
-# test file; call from setup_file. Exports what `sp-env up` prints.
+# sp_env_up: the environment of this test file (two databases in the run's
+# PostgreSQL, or with SP_OWN_CLUSTER=1 a cluster of its own, and an
+# sp-cloudd); call from setup_file. Exports what `sp-env up` prints.
 sp_env_up() {
 	local out
-	out=$(sp-env up "$BATS_FILE_TMPDIR/env") || return 1
+	if [ "${SP_OWN_CLUSTER:-}" = 1 ]; then
+		out=$(env -u SP_ENV_CLUSTER sp-env up "$BATS_FILE_TMPDIR/env") || return 1
+	else
+		out=$(sp-env up "$BATS_FILE_TMPDIR/env") || return 1
+	fi
 	printf '%s\n' "$out" >"$BATS_FILE_TMPDIR/env.sh"
 	eval "$out"
 }
@@ -33,6 +38,11 @@ sp_env_up() {
 # sp_env_down: stop and delete the environment; call from teardown_file.
 sp_env_down() {
 	sp-env purge "$BATS_FILE_TMPDIR/env" >/dev/null 2>&1 || true
+}
+
+# db_url NAME: $DATABASE_URL naming database NAME instead.
+db_url() {
+	printf '%s\n' "$DATABASE_URL" | sed "s/dbname=[^ ]*/dbname=$1/"
 }
 
 # mkfile PATH [CONTENT]: create PATH (and its directories) with CONTENT.

@@ -9,6 +9,8 @@ load helper
 load lib/cloud
 
 setup_file() {
+	# it freezes the database: a cluster of its own
+	export SP_OWN_CLUSTER=1
 	cloud_file_up
 	. "$BATS_FILE_TMPDIR/env/env"
 	export PG_DATA=$PGBASE/data

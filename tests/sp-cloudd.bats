@@ -7,6 +7,8 @@ load helper
 load lib/cloud
 
 setup_file() {
+	# it stops and restarts the database: a cluster of its own
+	export SP_OWN_CLUSTER=1
 	sp_env_up
 	export CLOUD_DB=$SP_CLOUD_DATABASE_URL
 	# a second tenant, and header files for both tenants' tokens

@@ -119,7 +119,7 @@ null
 	lock_open exclusive content
 	PGAPPNAME=sp-test-import sp-dbimport in.ndjson >import.out 2>&1 3>&- &
 	imp=$!
-	pg_wait_for "select count(*) = 1 from pg_stat_activity where application_name = 'sp-test-import' and wait_event_type = 'Lock'"
+	pg_wait_for "select count(*) = 1 from pg_stat_activity where datname = current_database() and application_name = 'sp-test-import' and wait_event_type = 'Lock'"
 	sp-dbexport >during.ndjson
 	cmp before.ndjson during.ndjson
 	lock_close
@@ -132,7 +132,7 @@ null
 	lock_open "access exclusive" contexts
 	PGAPPNAME=sp-test-export sp-dbexport >during2.ndjson 2>&1 3>&- &
 	exp=$!
-	pg_wait_for "select count(*) = 1 from pg_stat_activity where application_name = 'sp-test-export' and wait_event_type = 'Lock'"
+	pg_wait_for "select count(*) = 1 from pg_stat_activity where datname = current_database() and application_name = 'sp-test-export' and wait_event_type = 'Lock'"
 	sed 's/"new /"newer /; s/"slug":"new"/"slug":"newer"/' in.ndjson | sp-dbimport >/dev/null
 	lock_close
 	wait $exp

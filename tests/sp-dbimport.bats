@@ -247,11 +247,11 @@ EOF2
 	lock_open exclusive content
 	PGAPPNAME=sp-test-victim sp-dbimport in.ndjson >/dev/null 2>&1 3>&- &
 	victim=$!
-	pg_wait_for "select count(*) = 1 from pg_stat_activity where application_name = 'sp-test-victim' and wait_event_type = 'Lock'"
+	pg_wait_for "select count(*) = 1 from pg_stat_activity where datname = current_database() and application_name = 'sp-test-victim' and wait_event_type = 'Lock'"
 	kill -9 $victim
 	wait $victim || true
 	lock_close
-	pg_wait_for "select count(*) = 0 from pg_stat_activity where application_name = 'sp-test-victim'"
+	pg_wait_for "select count(*) = 0 from pg_stat_activity where datname = current_database() and application_name = 'sp-test-victim'"
 	db_dump >after
 	cmp before after
 }

@@ -172,7 +172,7 @@ SQL
 	[ "$(jq -r .success <<<"$output")" = true ]
 	[ "$(jq -r .details.rows_sent <<<"$output")" -eq 8 ]
 	psql -X -q -d "$DATABASE_URL" -c "create database fresh_$$" >/dev/null
-	fresh=${DATABASE_URL/dbname=local/dbname=fresh_$$}
+	fresh=$(db_url "fresh_$$")
 	DATABASE_URL=$fresh sp-dbimport --init >/dev/null
 	xrun bash -c "set -o pipefail; sp-download database | DATABASE_URL='$fresh' sp-dbimport"
 	assert_success

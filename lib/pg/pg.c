@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/strbuf.h"
 #include "pg/pg.h"
 
 /* Read NAME='value' (sp-env's quoting) from an env file; malloc'd or NULL. */
@@ -48,7 +49,7 @@ char *
 sp_pg_conninfo(char *err, size_t errlen)
 {
 	const char *url = getenv("DATABASE_URL"), *dir = getenv("SP_ENV_DIR");
-	char path[4096], *base, *port, *ci = NULL;
+	char path[4096], *base, *port, *db, *ci = NULL;
 
 	if (url && *url) {
 		if (!(ci = strdup(url)))
@@ -58,15 +59,26 @@ sp_pg_conninfo(char *err, size_t errlen)
 	snprintf(path, sizeof path, "%s/env", dir && *dir ? dir : ".sp");
 	base = envfile_get(path, "PGBASE");
 	port = envfile_get(path, "PGPORT");
+	db = envfile_get(path, "PG_LOCAL_DB");	/* local_ID in a shared cluster */
 	if (base && *base && port && *port) {
-		if (asprintf(&ci, "host=%s/run port=%s dbname=local user=sp", base, port) < 0)
+		/* the socket directory quoted: it may hold spaces or quotes */
+		struct sp_strbuf h = {0};
+		for (const char *p = base; *p; p++) {
+			if (*p == '\'' || *p == '\\')
+				sp_strbuf_putc(&h, '\\');
+			sp_strbuf_putc(&h, *p);
+		}
+		if (asprintf(&ci, "host='%s/run' port=%s dbname=%s user=sp", h.p ? h.p : "", port,
+		    db && *db ? db : "local") < 0)
 			ci = NULL;
+		free(h.p);
 	}
 	if (!ci)
 		snprintf(err, errlen, "DATABASE_URL is not set and there is no embedded database "
 		    "in %s (start one with: eval \"$(sp-env up)\")", dir && *dir ? dir : "./.sp");
 	free(base);
 	free(port);
+	free(db);
 	return ci;
 }
 
