@@ -131,12 +131,12 @@ install: all
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8)
-	install -m 644 scripts/sync.mk $(DESTDIR)$(DATADIR)
+	install -m 644 scripts/sync.mk scripts/sp-lib.sh $(DESTDIR)$(DATADIR)
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(BINDIR)/%) \
 		$(MAN1:man/%=$(DESTDIR)$(MANDIR)/%) $(MAN7:man/%=$(DESTDIR)$(MANDIR)/%) \
-		$(MAN8:man/%=$(DESTDIR)$(MANDIR)/%) $(DESTDIR)$(DATADIR)/sync.mk
+		$(MAN8:man/%=$(DESTDIR)$(MANDIR)/%) $(DESTDIR)$(DATADIR)/sync.mk $(DESTDIR)$(DATADIR)/sp-lib.sh
 	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive/base.h"
 #include "archive/manifest.h"
 #include "archive/sparchive.h"
 #include "core/atomic.h"
@@ -22,14 +23,17 @@
 #include "rec/ndjson.h"
 
 static const char usage[] =
-    "usage: sp-pack -o FILE [-C DIR] [-l LEVEL] [-j N] [RECORDS]\n"
+    "usage: sp-pack -o FILE [-C DIR] [-l LEVEL] [-j N] [--base ARCHIVE [--remove RECORDS]] [RECORDS]\n"
     "Read hashed file records (RECORDS or stdin, from sp-manifest) and write\n"
     "a tar.gz: .sp-manifest.json first, then each file in record order.\n"
     "Each file is hashed again while packing; one that changed exits 65.\n"
     "  -o FILE   the archive (\"-\": standard output, and no archive record)\n"
     "  -C DIR    paths are relative to DIR (default .)\n"
     "  -l LEVEL  gzip level 0-9 (default 6)\n"
-    "  -j N      compression threads (default: number of CPUs)\n";
+    "  -j N      compression threads (default: number of CPUs)\n"
+    "  --base ARCHIVE    also keep every entry of this verified sp archive that\n"
+    "            the records do not replace (a merge in one pass)\n"
+    "  --remove RECORDS  file records whose paths are left out of the base\n";
 
 struct ent {
 	char *path, *link;
@@ -40,6 +44,15 @@ struct ent {
 
 static struct ent *ents;
 static size_t nents;
+static struct sp_base *base;	/* --base */
+static size_t kept;		/* entries of the base kept */
+
+/* qsort: bytewise by path */
+static int
+bypath(const void *a, const void *b)
+{
+	return strcmp(((const struct sp_mfile *)a)->path, ((const struct sp_mfile *)b)->path);
+}
 
 /* Take one record: validate it and keep what packing needs. */
 static void
@@ -87,10 +100,11 @@ take(struct sp_reader *in, json_t *rec, long long *maxtime)
 static char *
 manifest(long long stamp, size_t *len, char *checksum)
 {
-	struct sp_mfile *v = sp_calloc(nents ? nents : 1, sizeof *v);
+	const struct sp_manifest *bm = base ? sp_base_manifest(base) : NULL;
+	size_t i, n = nents, nb = bm ? bm->n : 0;
+	struct sp_mfile *v = sp_calloc(n + nb ? n + nb : 1, sizeof *v);
 	struct sp_manifest m;
 	char why[512], *s;
-	size_t i;
 
 	for (i = 0; i < nents; i++) {
 		v[i].path = ents[i].path;
@@ -99,7 +113,12 @@ manifest(long long stamp, size_t *len, char *checksum)
 		v[i].link = ents[i].link;
 		memcpy(v[i].sha256, ents[i].sha256, SP_HEXLEN);
 	}
-	s = sp_manifest_text(v, nents, stamp, len, checksum);
+	for (i = 0; i < nb; i++)
+		if (sp_base_kept(base, i))
+			v[n++] = bm->v[i];
+	if (base)
+		qsort(v, n, sizeof *v, bypath);
+	s = sp_manifest_text(v, n, stamp, len, checksum);
 	free(v);
 	if (!s)
 		sp_die(SP_EX_SOFTWARE, "cannot serialize the manifest");
@@ -107,6 +126,45 @@ manifest(long long stamp, size_t *len, char *checksum)
 		sp_die(SP_EX_DATAERR, "cannot pack: %s", why);
 	sp_manifest_free(&m);
 	return s;
+}
+
+/* --base: open and verify the base, drop what the records replace and
+ * what --remove names; the stamp covers the base's files too. */
+static void
+take_base(const char *path, const char *removes, long long *stamp)
+{
+	const struct sp_manifest *bm;
+	struct sp_reader *in;
+	char err[1024];
+	const char *why;
+	json_t *rec;
+	size_t i;
+	int t;
+
+	if ((t = sp_base_open(path, LLONG_MAX, &base, err, sizeof err)))
+		sp_die(t, "%s", err);
+	for (i = 0; i < nents; i++)
+		sp_base_drop(base, ents[i].path);
+	if (removes) {
+		in = sp_reader_open(removes);
+		while ((rec = sp_reader_next(in))) {
+			char *p;
+
+			if (!strcmp(sp_record_type(rec), "file")) {
+				if (!(p = sp_record_path(rec, &why)))
+					sp_reader_die(in, "%s", why);
+				sp_base_drop(base, p);
+				free(p);
+			}
+			json_decref(rec);
+		}
+		sp_reader_close(in);
+	}
+	bm = sp_base_manifest(base);
+	for (i = 0; i < bm->n; i++)
+		kept += sp_base_kept(base, i);
+	if (kept && sp_manifest_stamp(bm) > *stamp)
+		*stamp = sp_manifest_stamp(bm);
 }
 
 /* Append ents[i], re-reading it below rootfd; dies 65 if it changed. */
@@ -160,8 +218,12 @@ pack_one(struct sp_awriter *w, int rootfd, const char *dir, struct ent *e)
 int
 main(int argc, char **argv)
 {
-	static const struct option lopts[] = {SP_STD_LONGOPTS, {0}};
-	const char *out = NULL, *dir = ".", *sde;
+	enum { OPT_BASE = 256, OPT_REMOVE };
+	static const struct option lopts[] = {
+		{"base", required_argument, NULL, OPT_BASE},
+		{"remove", required_argument, NULL, OPT_REMOVE},
+		SP_STD_LONGOPTS, {0}};
+	const char *out = NULL, *dir = ".", *sde, *basepath = NULL, *removes = NULL;
 	struct sp_atomic at = {0};
 	struct sp_awriter *w;
 	struct sp_reader *in;
@@ -178,6 +240,8 @@ main(int argc, char **argv)
 		case 'C': dir = optarg; break;
 		case 'l': level = (int)sp_parse_num("-l", optarg, 0, 9); break;
 		case 'j': jobs = (int)sp_parse_num("-j", optarg, 1, 256); break;
+		case OPT_BASE: basepath = optarg; break;
+		case OPT_REMOVE: removes = optarg; break;
 		case 'h': sp_help(usage);
 		case 'V': sp_version();
 		default: sp_usage_die(usage, NULL);
@@ -187,6 +251,8 @@ main(int argc, char **argv)
 		sp_usage_die(usage, "-o FILE is required");
 	if (argc - optind > 1)
 		sp_usage_die(usage, "too many arguments");
+	if (removes && !basepath)
+		sp_usage_die(usage, "--remove needs --base");
 
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -198,6 +264,8 @@ main(int argc, char **argv)
 		json_decref(rec);
 	}
 	sp_reader_close(in);
+	if (basepath)
+		take_base(basepath, removes, &stamp);
 	if ((sde = getenv("SOURCE_DATE_EPOCH")) && *sde)
 		stamp = sp_parse_num("SOURCE_DATE_EPOCH", sde, 0, 253402300799LL);
 	mtext = manifest(stamp, &mlen, checksum);
@@ -212,6 +280,8 @@ main(int argc, char **argv)
 		sp_die(t, "%s", err);
 	for (i = 0; i < nents; i++)
 		pack_one(w, rootfd, dir, &ents[i]);
+	if (base && (t = sp_base_copy(base, w, err, sizeof err)))
+		sp_die(t, "%s: %s", basepath, err);
 	if ((t = sp_awriter_close(w, hex, &size, err, sizeof err)))
 		sp_die(t, "%s: %s", out, err);
 	close(rootfd);
@@ -224,7 +294,9 @@ main(int argc, char **argv)
 		json_object_set_new(rec, "size", json_integer(size));
 		json_object_set_new(rec, "sha256", json_string(hex));
 		json_object_set_new(rec, "manifest_sha256", json_string(msum));
-		json_object_set_new(rec, "files", json_integer((json_int_t)nents));
+		json_object_set_new(rec, "files", json_integer((json_int_t)(nents + kept)));
+		if (base)
+			json_object_set_new(rec, "from_base", json_integer((json_int_t)kept));
 		sp_emit(rec);
 	}
 	for (i = 0; i < nents; i++) {
@@ -232,6 +304,7 @@ main(int argc, char **argv)
 		free(ents[i].link);
 	}
 	free(ents);
+	sp_base_free(base);
 	sp_finish_stdout();
 	return 0;
 }

@@ -44,8 +44,8 @@ tools() {
 }
 
 @test "every shell script is shellcheck-clean" {
-	run shellcheck "$REPO"/scripts/sp-env "$REPO"/scripts/sp-sync "$REPO"/scripts/sp-local \
-		"$REPO"/scripts/demo "$REPO"/scripts/install-deps "$REPO"/tests/run "$REPO"/tests/fuzz/run
+	run shellcheck -x "$REPO"/scripts/sp-env "$REPO"/scripts/sp-sync "$REPO"/scripts/sp-local \
+		"$REPO"/scripts/sp-lib.sh "$REPO"/scripts/demo "$REPO"/scripts/install-deps "$REPO"/tests/run "$REPO"/tests/fuzz/run
 	assert_success
 	assert_output ""
 }
@@ -60,6 +60,11 @@ tools() {
 	[ -x root/opt/sp/bin/sp-env ]
 	[ -x root/opt/sp/bin/sp-sync ]
 	[ -f root/opt/sp/share/sp/sync.mk ]
+	# the installed scripts find their shared library there
+	[ -f root/opt/sp/share/sp/sp-lib.sh ]
+	PATH="$PWD/root/opt/sp/bin:$PATH" run root/opt/sp/bin/sp-local skills to-disk --bogus
+	assert_failure 2
+	assert_line "sp-local: unknown option --bogus"
 	make -s -C "$REPO" uninstall PREFIX=/opt/sp DESTDIR="$BATS_TEST_TMPDIR/root" >/dev/null
 	run find root -type f
 	assert_output ""

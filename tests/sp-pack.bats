@@ -216,3 +216,58 @@ tree() {
 		assert_output "$(printf 'recs\nt')"
 	done
 }
+
+@test "sp-pack --base: the records replace, --remove leaves out, the rest of the base is kept, in one archive" {
+	mkfile base/a/x one
+	mkfile base/b/y two
+	mkfile base/z three
+	mkfile base/gone.txt bye
+	ln -s z base/l
+	sp-collect base | sp-manifest -C base | sp-pack -C base -o base.tgz >/dev/null
+	# local: b/y changed, a new file, z became a directory
+	mkfile loc/b/y TWO
+	mkfile loc/n new
+	mkfile loc/z/in inner
+	printf '{"type":"file","path":"gone.txt"}\n{"type":"file","path":"l"}\n' >rm.ndjson
+	sp-collect loc | sp-manifest -C loc >recs
+	run sp-pack -C loc --base base.tgz --remove rm.ndjson -o new.tgz recs
+	assert_success
+	[ "$(jq -r '"\(.files) \(.from_base)"' <<<"$output")" = "4 1" ]
+	# what GNU tar unpacks is the base overlaid with the change
+	mkdir want got
+	cp -a base/a want/ && cp -a loc/. want/
+	tar -xzf new.tgz -C got
+	rm got/.sp-manifest.json
+	diff -r want got
+	# and sp-unpack verifies it (manifest first, every hash)
+	mkdir out && sp-unpack new.tgz out >/dev/null
+	diff -r want out
+	# the same change through an unpacked stage gives the same manifest
+	mkdir stage && sp-unpack base.tgz stage >/dev/null
+	rm -rf stage/z stage/gone.txt stage/l && cp -a loc/. stage/
+	sp-collect stage | sp-manifest -C stage | sp-pack -C stage -o stage.tgz >/dev/null
+	cmp <(tar -xzOf stage.tgz .sp-manifest.json | jq -S 'del(.timestamp)') \
+		<(tar -xzOf new.tgz .sp-manifest.json | jq -S 'del(.timestamp)')
+}
+
+@test "sp-pack --base: a corrupt base is refused (65) and no archive is left; --remove needs --base" {
+	mkfile base/a "$(head -c 5000 /dev/urandom | od -An -tx1)"
+	mkfile base/b kept
+	sp-collect base | sp-manifest -C base | sp-pack -C base -l 0 -o base.tgz >/dev/null
+	# flip one byte of a's data (gzip level 0: the data is stored as is)
+	off=$(grep -abo "$(head -c 16 base/a)" base.tgz | head -1 | cut -d: -f1)
+	printf 'Z' | dd of=base.tgz bs=1 seek=$((off + 100)) conv=notrunc 2>/dev/null
+	mkfile loc/c new
+	sp-collect loc | sp-manifest -C loc >recs
+	run sp-pack -C loc --base base.tgz -o new.tgz recs
+	assert_failure 65
+	assert_output --partial "base.tgz: "
+	[ ! -e new.tgz ]
+	run ls -A
+	refute_output --partial sp-tmp
+	run sp-pack -C loc --remove recs -o new.tgz recs
+	assert_failure 2
+	assert_output --partial "--remove needs --base"
+	run sp-pack -C loc --base missing.tgz -o new.tgz recs
+	assert_failure 66
+}

@@ -450,3 +450,16 @@ sp_manifest_text(const struct sp_mfile *v, size_t n, long long stamp, size_t *le
 	*len = s ? strlen(s) : 0;
 	return s;
 }
+
+/* The manifest's "timestamp" as Unix seconds (0 when unreadable). */
+long long
+sp_manifest_stamp(const struct sp_manifest *m)
+{
+	const char *ts = json_string_value(json_object_get(m->doc, "timestamp")), *why;
+	int64_t us;
+
+	if (!ts || sp_ts_parse(ts, &us, &why) != 0)
+		return 0;
+	return us / 1000000 + 946684800LL;
+}
+

@@ -63,6 +63,9 @@ int sp_manifest_parse(const char *buf, size_t n, long long max_size, struct sp_m
 char *sp_manifest_text(const struct sp_mfile *v, size_t n, long long stamp, size_t *len,
     char checksum[SP_HEXLEN]);
 
+/* The manifest's "timestamp" as Unix seconds (0 when unreadable). */
+long long sp_manifest_stamp(const struct sp_manifest *m);
+
 /* The listed file with this path, or NULL. */
 struct sp_mfile *sp_manifest_find(const struct sp_manifest *m, const char *path);
 

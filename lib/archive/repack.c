@@ -4,19 +4,6 @@
 
 #include "archive/sparchive.h"
 #include "core/err.h"
-#include "core/tstamp.h"
-
-/* The manifest's "timestamp" as Unix seconds (0 when unreadable). */
-static long long
-stamp(const struct sp_manifest *m)
-{
-	const char *ts = json_string_value(json_object_get(m->doc, "timestamp")), *why;
-	int64_t us;
-
-	if (!ts || sp_ts_parse(ts, &us, &why) != 0)
-		return 0;
-	return us / 1000000 + 946684800LL;
-}
 
 int
 sp_archive_repack(int in, long long max_size, const char *text, size_t len, int out, int level,
@@ -32,7 +19,7 @@ sp_archive_repack(int in, long long max_size, const char *text, size_t len, int 
 	if ((t = sp_areader_open_given(in, max_size, text, len, &r, err, errlen)) != 0)
 		return t;
 	w = sp_awriter_new(out, level, 1);
-	t = sp_awriter_buf(w, SP_MANIFEST_NAME, 0644, stamp(sp_areader_manifest(r)),
+	t = sp_awriter_buf(w, SP_MANIFEST_NAME, 0644, sp_manifest_stamp(sp_areader_manifest(r)),
 	    text, len, err, errlen);
 	while (!t && (t = sp_areader_next(r, &e, err, errlen)) == 0) {
 		switch (e.kind) {
