@@ -7,10 +7,11 @@
 # result record on stdout; DETAILS is a JSON object, ERROR the message of a
 # failure (errors[] is empty without one).
 sp_result() {
-	jq -nc --arg op "$1" --argjson ok "$2" --argjson s "$3" --argjson k "$4" --argjson d "$5" \
-		--argjson det "$6" --arg e "${7-}" \
+	# (DETAILS on stdin: it may be longer than one argument may be)
+	jq -c --arg op "$1" --argjson ok "$2" --argjson s "$3" --argjson k "$4" --argjson d "$5" \
+		--arg e "${7-}" \
 		'{type:"result", operation:$op, success:$ok, items_synced:$s, items_skipped:$k,
-		  items_deleted:$d, errors:(if $e == "" then [] else [$e] end), details:$det}'
+		  items_deleted:$d, errors:(if $e == "" then [] else [$e] end), details:.}' <<<"$6"
 }
 
 # sp_common_opt ARGS...: take one option both scripts know from the front of
