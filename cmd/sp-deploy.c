@@ -125,6 +125,84 @@ deploy_request(struct sp_http *h, const struct sp_deploy_cfg *c, json_t *details
 	return rc;
 }
 
+/* The options as given, before the environment fills them in. */
+struct opts {
+	const char *image, *registry, *user, *tag, *dockerfile;
+	int dirty;
+};
+
+/* Everything checked and settled before the first step runs: cfg from
+ * the options and the environment; *tag, *context, *token are what cfg
+ * points to that the caller frees. */
+static void
+configure(struct sp_deploy_cfg *cfg, const struct opts *o, char ****builds, int *nbuild,
+    char **tag, char **context, char **token)
+{
+	const char *env;
+
+	if (!(cfg->image = setting(o->image, "SP_IMAGE", "image name", sp_docker_bad_image)))
+		sp_die(SP_EX_CONFIG, "no image name: give --image or set SP_IMAGE");
+	cfg->registry = setting(o->registry, "SP_REGISTRY", "registry", sp_docker_bad_registry);
+	cfg->user = setting(o->user, "SP_REGISTRY_USER", "registry user", NULL);
+	cfg->dockerfile = setting(o->dockerfile, "SP_DOCKERFILE", "Dockerfile", NULL);
+	if (cfg->context[0] == '-')	/* never taken for an option by docker */
+		cfg->context = *context = sp_asprintf("./%s", cfg->context);
+	if (!*builds && (env = getenv("SP_BUILD")) && *env) {
+		char *lines = sp_strdup(env), *save = NULL;
+		for (char *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			if (l[strspn(l, " \t")])
+				add_build(builds, nbuild, l, "SP_BUILD");
+		free(lines);
+	}
+	cfg->builds = *builds;
+	if ((*token = registry_token()) && !cfg->user)
+		sp_die(SP_EX_CONFIG, "a registry token is set but no user: docker login needs "
+		    "--registry-user or SP_REGISTRY_USER");
+	cfg->token = *token;
+	if (!o->dirty)
+		sp_deploy_require_clean();
+	if (!(cfg->tag = setting(o->tag, "SP_TAG", "tag", sp_docker_bad_tag)))
+		cfg->tag = *tag = sp_deploy_git_tag();
+}
+
+/* Run step s and emit its record; 0, or the exit status it fails the
+ * run with (*why then says why, and res has the error). */
+static int
+run_step(struct sp_http *h, const struct sp_deploy_cfg *cfg, const struct sp_step *s, int quiet,
+    json_t *res, char **why)
+{
+	char err[2048], *line = sp_words_join(s->argv);
+	long long ms = 0, t0;
+	int st, failed = 0;
+
+	if (!quiet)
+		sp_warn("%s: %s", s->name, line);
+	err[0] = '\0';
+	t0 = sp_now_ms();
+	if (s->internal) {
+		st = deploy_request(h, cfg, sp_result_details(res), err, sizeof err);
+		ms = sp_now_ms() - t0;
+	} else {
+		st = sp_step_run(s, &ms, err, sizeof err);
+	}
+	sp_emit(sp_step_record(s, st < 0 ? 127 : st, ms));
+	fflush(stdout);
+	if (st != 0) {
+		/* a failed step is 70, the deployment the cloud ran and
+		 * failed (its hook) too; the request's own failures keep
+		 * theirs (77, 65, 75) */
+		failed = s->internal && st != SP_EX_UNAVAILABLE ? st : SP_EX_SOFTWARE;
+		if (!err[0])
+			snprintf(err, sizeof err, "%s exited with status %d", line, st);
+		*why = sp_asprintf("step %s failed: %s", s->name, err);
+		sp_result_error(res, "%s", *why);
+	} else if (s->internal) {
+		sp_result_add(res, "items_synced", 1);
+	}
+	free(line);
+	return failed;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -143,13 +221,13 @@ main(int argc, char **argv)
 		SP_STD_LONGOPTS,
 		{0},
 	};
-	const char *o_image = NULL, *o_reg = NULL, *o_user = NULL, *o_tag = NULL, *o_file = NULL;
-	const char *dir = NULL, *env;
+	struct opts o = {0};
+	const char *dir = NULL;
 	struct sp_http_opts ho = {0};
 	struct sp_deploy_cfg cfg = {.context = "."};
 	struct sp_plan plan = {0};
-	int c, dry = 0, dirty = 0, nbuild = 0, failed = 0;
-	char ***builds = NULL, *tag = NULL, *token, *url, *context = NULL, *why = NULL;
+	int c, dry = 0, nbuild = 0, failed = 0;
+	char ***builds = NULL, *tag = NULL, *token = NULL, *url, *context = NULL, *why = NULL;
 	struct sp_http *h;
 	json_t *res;
 
@@ -159,14 +237,14 @@ main(int argc, char **argv)
 		case 'n': dry = 1; break;
 		case 'b': add_build(&builds, &nbuild, optarg, "--build"); break;
 		case 'C': dir = optarg; break;
-		case 'f': o_file = optarg; break;
+		case 'f': o.dockerfile = optarg; break;
 		case O_SKIP: cfg.skip_build = 1; break;
-		case O_IMAGE: o_image = optarg; break;
-		case O_REGISTRY: o_reg = optarg; break;
-		case O_USER: o_user = optarg; break;
-		case O_TAG: o_tag = optarg; break;
+		case O_IMAGE: o.image = optarg; break;
+		case O_REGISTRY: o.registry = optarg; break;
+		case O_USER: o.user = optarg; break;
+		case O_TAG: o.tag = optarg; break;
 		case O_CONTEXT: cfg.context = optarg; break;
-		case O_DIRTY: dirty = 1; break;
+		case O_DIRTY: o.dirty = 1; break;
 		case 'h': sp_help(usage);
 		case 'V': sp_version();
 		default:
@@ -178,31 +256,7 @@ main(int argc, char **argv)
 		sp_usage_die(usage, "unexpected argument \"%s\"", argv[optind]);
 	if (dir && chdir(dir) != 0)
 		sp_die_errno(SP_EX_NOINPUT, "%s", dir);
-
-	/* Everything is checked before the first step runs. */
-	if (!(cfg.image = setting(o_image, "SP_IMAGE", "image name", sp_docker_bad_image)))
-		sp_die(SP_EX_CONFIG, "no image name: give --image or set SP_IMAGE");
-	cfg.registry = setting(o_reg, "SP_REGISTRY", "registry", sp_docker_bad_registry);
-	cfg.user = setting(o_user, "SP_REGISTRY_USER", "registry user", NULL);
-	cfg.dockerfile = setting(o_file, "SP_DOCKERFILE", "Dockerfile", NULL);
-	if (cfg.context[0] == '-')	/* never taken for an option by docker */
-		cfg.context = context = sp_asprintf("./%s", cfg.context);
-	if (!builds && (env = getenv("SP_BUILD")) && *env) {
-		char *lines = sp_strdup(env), *save = NULL;
-		for (char *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			if (l[strspn(l, " \t")])
-				add_build(&builds, &nbuild, l, "SP_BUILD");
-		free(lines);
-	}
-	cfg.builds = builds;
-	if ((token = registry_token()) && !cfg.user)
-		sp_die(SP_EX_CONFIG, "a registry token is set but no user: docker login needs "
-		    "--registry-user or SP_REGISTRY_USER");
-	cfg.token = token;
-	if (!dirty)
-		sp_deploy_require_clean();
-	if (!(cfg.tag = setting(o_tag, "SP_TAG", "tag", sp_docker_bad_tag)))
-		cfg.tag = tag = sp_deploy_git_tag();
+	configure(&cfg, &o, &builds, &nbuild, &tag, &context, &token);
 	h = sp_http_new(&ho);
 	/* The build runs the project's code: it gets no secret of ours. */
 	unsetenv("SP_TOKEN");
@@ -216,41 +270,10 @@ main(int argc, char **argv)
 	json_object_update_new(sp_result_details(res), json_pack("{s:s, s:s, s:s?, s:b}",
 	    "image", cfg.image, "tag", cfg.tag, "registry", cfg.registry, "dry_run", dry));
 	for (size_t i = 0; i < plan.n && !failed; i++) {
-		struct sp_step *s = &plan.v[i];
-		char err[2048], *line = sp_words_join(s->argv);
-		long long ms = 0, t0;
-		int st;
-
-		if (dry) {
-			sp_emit(sp_step_record(s, -1, 0));
-			free(line);
-			continue;
-		}
-		if (!ho.quiet)
-			sp_warn("%s: %s", s->name, line);
-		err[0] = '\0';
-		t0 = sp_now_ms();
-		if (s->internal) {
-			st = deploy_request(h, &cfg, sp_result_details(res), err, sizeof err);
-			ms = sp_now_ms() - t0;
-		} else {
-			st = sp_step_run(s, &ms, err, sizeof err);
-		}
-		sp_emit(sp_step_record(s, st < 0 ? 127 : st, ms));
-		fflush(stdout);
-		if (st != 0) {
-			/* a failed step is 70, the deployment the cloud ran
-			 * and failed (its hook) too; the request's own
-			 * failures keep theirs (77, 65, 75) */
-			failed = s->internal && st != SP_EX_UNAVAILABLE ? st : SP_EX_SOFTWARE;
-			if (!err[0])
-				snprintf(err, sizeof err, "%s exited with status %d", line, st);
-			why = sp_asprintf("step %s failed: %s", s->name, err);
-			sp_result_error(res, "%s", why);
-		} else if (s->internal) {
-			sp_result_add(res, "items_synced", 1);
-		}
-		free(line);
+		if (dry)
+			sp_emit(sp_step_record(&plan.v[i], -1, 0));
+		else
+			failed = run_step(h, &cfg, &plan.v[i], ho.quiet, res, &why);
 	}
 	sp_emit(res);
 	sp_http_free(h);

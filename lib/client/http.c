@@ -601,6 +601,114 @@ outcome(struct sp_http *h, struct xfer *x, CURLcode cc, const char *errbuf, cons
 	return FAILED;
 }
 
+/* Ready x and rs for another attempt: the sink rewound (or resumed from
+ * what it holds), a retried body read to its end; 0, or the failure. */
+static int
+attempt_start(struct sp_http *h, struct xfer *x, const char *method, const char *shown,
+    char *err, size_t errlen)
+{
+	const struct sp_http_req *rq = x->rq;
+	struct sp_http_resp *rs = x->rs;
+
+	xfer_clear(x);
+	if (rq->sink && rq->sink->reset && rs->bytes > 0) {
+		if (rq->sink->reset(rq->sink->arg) != 0)
+			return fail(err, errlen, SP_EX_IOERR, "%s %s: %s", method, shown, strerror(errno));
+		rs->bytes = 0;
+	}
+	if (!rq->sink)
+		rs->len = rs->bytes = 0;
+	x->resume = rq->sink && !rq->sink->reset ? rs->bytes : 0;
+	if (rs->attempts > 1 && rq->body) {
+		sp_http_body_settle(rq->body, h->o.max_size);
+		if (rq->body->err)
+			return fail(err, errlen, SP_EX_IOERR, "%s %s: reading the request body: %s%s",
+			    method, shown, strerror(rq->body->err),
+			    rq->body->err == EFBIG ? " (over --max-size)" : "");
+	}
+	return 0;
+}
+
+/* One request to url; rs->status is its answer's (0: none). */
+static CURLcode
+perform(struct sp_http *h, struct xfer *x, const char *url, const char *method, int auth,
+    const char *shown, char errbuf[CURL_ERROR_SIZE])
+{
+	struct curl_slist *hdrs = NULL;
+	CURLcode cc;
+
+	setup(h, x, url, method, auth, &hdrs);
+	errbuf[0] = '\0';
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
+	if (h->o.verbose)
+		fprintf(stderr, "%s: %s %s (attempt %d of %d)\n", sp_prog, method,
+		    shown ? shown : "(redirected)", x->rs->attempts, h->o.attempts);
+	cc = curl_easy_perform(h->curl);
+	curl_slist_free_all(hdrs);
+	x->rs->status = 0;
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &x->rs->status);
+	if (x->drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	return cc;
+}
+
+/* Follow the redirect just answered: *url its Location, without
+ * credentials, GET after a 303; 0, or the failure. */
+static int
+redirect(struct sp_http *h, struct sp_http_resp *rs, char **url, const char **method, int *auth,
+    int *redirects, const char *shown, char *err, size_t errlen)
+{
+	char *loc = NULL;
+
+	curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &loc);
+	if (!loc || ++*redirects > MAX_REDIRECTS)
+		return fail(err, errlen, SP_EX_UNAVAILABLE, "%s %s: %s", *method, shown,
+		    loc ? "too many redirects" : "redirect without a Location");
+	free(*url);
+	*url = sp_strdup(loc);
+	*auth = 0;	/* credentials never follow a redirect */
+	if (rs->status == 303)
+		*method = "GET";
+	if (h->o.verbose)
+		fprintf(stderr, "%s: redirected (%ld); the Authorization header is not sent\n",
+		    sp_prog, rs->status);
+	return 0;
+}
+
+/* After a failed attempt (what says how): wait the backoff (or the
+ * server's Retry-After, wait) and return 0 to retry, or the failure when
+ * the attempts, the server's wish or --max-time rule it out. */
+static int
+backoff(struct sp_http *h, const struct xfer *x, const char *method, const char *shown,
+    const char *what, double wait, char *err, size_t errlen)
+{
+	const struct sp_http_resp *rs = x->rs;
+	double d;
+
+	if (wait > MAX_RETRY_AFTER)
+		return fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: %s; the server asks to retry in %.0f s, giving up",
+		    method, shown, what, wait);
+	if (rs->attempts >= h->o.attempts)
+		return fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: %s (gave up after %d attempt%s)", method, shown,
+		    what, rs->attempts, rs->attempts == 1 ? "" : "s");
+	d = h->o.retry_delay * pow(2, rs->attempts - 1);
+	if (d > MAX_BACKOFF)
+		d = MAX_BACKOFF;
+	d = d / 2 + d / 2 * jitter(h);
+	if (wait > d)
+		d = wait;
+	if (x->deadline > 0 && sp_monotonic() + d >= x->deadline)
+		return fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: %s; no answer within --max-time %g s",
+		    method, shown, what, h->o.max_time);
+	if (!h->o.quiet)
+		fprintf(stderr, "%s: %s %s: %s; attempt %d of %d failed, retrying in %.1f s\n", sp_prog,
+		    method, shown, what, rs->attempts, h->o.attempts, d);
+	sleep_for(d);
+	return 0;
+}
+
 int
 sp_http_do(struct sp_http *h, const struct sp_http_req *rq, struct sp_http_resp *rs,
     char *err, size_t errlen)
@@ -619,92 +727,21 @@ sp_http_do(struct sp_http *h, const struct sp_http_req *rq, struct sp_http_resp 
 	    SP_HTTP_MAX_ANSWER;
 	x.deadline = h->o.max_time > 0 ? t0 + h->o.max_time : 0;
 	rs->attempts = 1;
-	for (;;) {
-		struct curl_slist *hdrs = NULL;
-		CURLcode cc;
-		double wait = -1, d;
-		int next;
+	while (!(code = attempt_start(h, &x, method, shown, err, errlen))) {
+		double wait = -1;
+		CURLcode cc = perform(h, &x, url, method, auth, redirects ? NULL : shown, errbuf);
+		int next = outcome(h, &x, cc, errbuf, method, shown, what, sizeof what, &wait, &code, err,
+		    errlen);
 
-		xfer_clear(&x);
-		if (rq->sink && rq->sink->reset && rs->bytes > 0) {
-			if (rq->sink->reset(rq->sink->arg) != 0) {
-				code = fail(err, errlen, SP_EX_IOERR, "%s %s: %s", method, shown, strerror(errno));
-				break;
-			}
-			rs->bytes = 0;
-		}
-		if (!rq->sink)
-			rs->len = rs->bytes = 0;
-		x.resume = rq->sink && !rq->sink->reset ? rs->bytes : 0;
-		if (rs->attempts > 1 && rq->body) {
-			sp_http_body_settle(rq->body, h->o.max_size);
-			if (rq->body->err) {
-				code = fail(err, errlen, SP_EX_IOERR, "%s %s: reading the request body: %s%s",
-				    method, shown, strerror(rq->body->err),
-				    rq->body->err == EFBIG ? " (over --max-size)" : "");
-				break;
-			}
-		}
-		setup(h, &x, url, method, auth, &hdrs);
-		errbuf[0] = '\0';
-		curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
-		if (h->o.verbose)
-			fprintf(stderr, "%s: %s %s (attempt %d of %d)\n", sp_prog, method,
-			    redirects ? "(redirected)" : shown, rs->attempts, h->o.attempts);
-		cc = curl_easy_perform(h->curl);
-		curl_slist_free_all(hdrs);
-		rs->status = 0;
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &rs->status);
-		if (x.drawn) {
-			fputs("\r\033[K", stderr);
-			fflush(stderr);
-		}
-		next = outcome(h, &x, cc, errbuf, method, shown, what, sizeof what, &wait, &code, err, errlen);
 		if (next == DONE || next == FAILED)
 			break;
 		if (next == REDIRECT) {
-			char *loc = NULL;
-			curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &loc);
-			if (!loc || ++redirects > MAX_REDIRECTS) {
-				code = fail(err, errlen, SP_EX_UNAVAILABLE, "%s %s: %s", method, shown,
-				    loc ? "too many redirects" : "redirect without a Location");
+			if ((code = redirect(h, rs, &url, &method, &auth, &redirects, shown, err, errlen)))
 				break;
-			}
-			free(url);
-			url = sp_strdup(loc);
-			auth = 0;	/* credentials never follow a redirect */
-			if (rs->status == 303)
-				method = "GET";
-			if (h->o.verbose)
-				fprintf(stderr, "%s: redirected (%ld); the Authorization header is not sent\n",
-				    sp_prog, rs->status);
 			continue;
 		}
-		if (wait > MAX_RETRY_AFTER) {
-			code = fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: %s; the server asks to retry in %.0f s, giving up",
-			    method, shown, what, wait);
+		if ((code = backoff(h, &x, method, shown, what, wait, err, errlen)))
 			break;
-		}
-		if (rs->attempts >= h->o.attempts) {
-			code = fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: %s (gave up after %d attempt%s)", method, shown,
-			    what, rs->attempts, rs->attempts == 1 ? "" : "s");
-			break;
-		}
-		d = h->o.retry_delay * pow(2, rs->attempts - 1);
-		if (d > MAX_BACKOFF)
-			d = MAX_BACKOFF;
-		d = d / 2 + d / 2 * jitter(h);
-		if (wait > d)
-			d = wait;
-		if (x.deadline > 0 && sp_monotonic() + d >= x.deadline) {
-			code = fail(err, errlen, SP_EX_TEMPFAIL, "%s %s: %s; no answer within --max-time %g s",
-			    method, shown, what, h->o.max_time);
-			break;
-		}
-		if (!h->o.quiet)
-			fprintf(stderr, "%s: %s %s: %s; attempt %d of %d failed, retrying in %.1f s\n", sp_prog,
-			    method, shown, what, rs->attempts, h->o.attempts, d);
-		sleep_for(d);
 		rs->attempts++;
 		/* a retry starts over from the original URL, with credentials */
 		free(url);

@@ -351,6 +351,194 @@ scan_end(struct sp_docr *r, json_t **rec, char *err, size_t errlen)
 	return 0;
 }
 
+/* Scan on in a value (R_SCAN): copy as much of it as buf holds in one go;
+ * returns the bytes taken, -1 on an error. */
+static ssize_t
+scan_feed(struct sp_docr *r, const char *buf, size_t n, json_t **rec, char *err, size_t errlen)
+{
+	size_t j = 0;
+	int end = 0;
+
+	for (; j < n; j++) {
+		char c = buf[j];
+
+		if (r->instr) {
+			if (r->esc)
+				r->esc = 0;
+			else if (c == '\\')
+				r->esc = 1;
+			else if (c == '"') {
+				r->instr = 0;
+				if (r->depth == 0 && !r->scalar) {
+					j++;
+					end = 1;
+					break;
+				}
+			}
+		} else if (r->scalar) {
+			if (isws(c) || c == ',' || c == ']' || c == '}') {
+				end = 1;
+				break;
+			}
+		} else if (c == '"') {
+			r->instr = 1;
+		} else if (c == '{' || c == '[') {
+			r->depth++;
+		} else if ((c == '}' || c == ']') && --r->depth == 0) {
+			j++;
+			end = 1;
+			break;
+		}
+	}
+	if (r->keep) {
+		sp_strbuf_add(&r->val, buf, j);
+		if (r->val.len > r->max) {
+			char m[96];
+			snprintf(m, sizeof m, "a %s larger than %zu bytes",
+			    r->after == R_ELEMSEP ? "row" : "value", r->max);
+			return bad(r, err, errlen, m);
+		}
+	}
+	r->off += j;
+	if (end && scan_end(r, rec, err, errlen) < 0)
+		return -1;
+	return (ssize_t)j;
+}
+
+/* The key (a table's name, "timestamp" or another) has ended: note it. */
+static int
+key_end(struct sp_docr *r, char *err, size_t errlen)
+{
+	const struct sp_dbtable *t;
+	json_t *k;
+	const char *ks;
+
+	if (!(k = decode(&r->key, err, errlen, r->off)))
+		return -1;
+	ks = json_string_value(k);
+	free(r->keyname);
+	r->keyname = strdup(ks);
+	t = sp_db_doc_table(ks);
+	r->table = t ? sp_db_table_index(t) : -1;
+	r->is_ts = !strcmp(ks, "timestamp");
+	json_decref(k);
+	if (r->table >= 0 && r->seen[r->table])
+		return (int)bad(r, err, errlen, "a table appears twice in the document");
+	if (r->table >= 0)
+		r->seen[r->table] = 1;
+	r->st = R_COLON;
+	return 0;
+}
+
+/* Scan on in a key (R_KEYSTR); returns the bytes taken, -1 on an error. */
+static ssize_t
+key_feed(struct sp_docr *r, const char *buf, size_t n, char *err, size_t errlen)
+{
+	size_t j = 0;
+
+	for (; j < n; j++) {
+		if (r->esc)
+			r->esc = 0;
+		else if (buf[j] == '\\')
+			r->esc = 1;
+		else if (buf[j] == '"')
+			break;
+	}
+	sp_strbuf_add(&r->key, buf, j);
+	r->off += j;
+	if (j == n)
+		return (ssize_t)j;
+	sp_strbuf_putc(&r->key, '"');
+	r->off++;
+	return key_end(r, err, errlen) < 0 ? -1 : (ssize_t)j + 1;
+}
+
+/* One byte of the document's structure (not white space, not inside a
+ * value or key): 0 when c is taken, 1 when a value starts at c and the
+ * scanner is to take it, -1 on an error. */
+static int
+step(struct sp_docr *r, char c, char *err, size_t errlen)
+{
+	switch (r->st) {
+	case R_START:
+		if (c != '{')
+			return (int)bad(r, err, errlen, "not a DatabaseExport document (expected '{')");
+		r->st = R_KEY;
+		r->first = 1;
+		return 0;
+	case R_KEY:
+		if (c == '}' && r->first) {
+			r->st = R_DONE;
+			return 0;
+		}
+		if (c != '"')
+			return (int)bad(r, err, errlen, "expected a key");
+		sp_strbuf_reset(&r->key);
+		sp_strbuf_putc(&r->key, '"');
+		r->esc = 0;
+		r->st = R_KEYSTR;
+		return 0;
+	case R_COLON:
+		if (c != ':')
+			return (int)bad(r, err, errlen, "expected ':'");
+		r->st = R_VALUE;
+		return 0;
+	case R_VALUE:
+		if (r->table >= 0) {
+			if (c != '[')
+				return (int)bad(r, err, errlen, "a table's rows must be an array");
+			r->st = R_ELEM;
+			r->first = 1;
+			r->idx = 0;
+			return 0;
+		}
+		if (c == '[') {
+			snprintf(err, errlen, "document byte %llu: unknown table \"%s\" (tables: "
+			    "agents, users, skills, contexts, content)", r->off,
+			    r->keyname ? r->keyname : "?");
+			return -1;
+		}
+		scan_start(r, c, 1, R_AFTER);	/* kept to be validated */
+		return 1;
+	case R_ELEM:
+		if (c == ']' && r->first) {
+			r->st = R_AFTER;
+			return 0;
+		}
+		if (c != '{') {
+			snprintf(err, errlen, "%s[%lld]: a row must be a JSON object",
+			    sp_db_tables[r->table].doc, r->idx);
+			return -1;
+		}
+		r->first = 0;
+		scan_start(r, c, 1, R_ELEMSEP);
+		return 1;
+	case R_ELEMSEP:
+		if (c == ',')
+			r->st = R_ELEM;
+		else if (c == ']')
+			r->st = R_AFTER;
+		else
+			return (int)bad(r, err, errlen, "expected ',' or ']'");
+		return 0;
+	case R_AFTER:
+		r->table = -1;
+		if (c == ',') {
+			r->st = R_KEY;
+			r->first = 0;
+		} else if (c == '}') {
+			r->st = R_DONE;
+		} else {
+			return (int)bad(r, err, errlen, "expected ',' or '}'");
+		}
+		return 0;
+	case R_DONE:
+		return (int)bad(r, err, errlen, "data after the end of the document");
+	default:
+		return 0;
+	}
+}
+
 ssize_t
 sp_docr_feed(struct sp_docr *r, const char *buf, size_t n, json_t **rec, char *err, size_t errlen)
 {
@@ -358,183 +546,23 @@ sp_docr_feed(struct sp_docr *r, const char *buf, size_t n, json_t **rec, char *e
 
 	*rec = NULL;
 	while (i < n && !*rec) {
-		char c = buf[i];
+		ssize_t k;
 
 		if (r->st == R_SCAN) {
-			/* copy as much of the value as possible in one go */
-			size_t j = i;
-			int end = 0;
+			k = scan_feed(r, buf + i, n - i, rec, err, errlen);
+		} else if (r->st == R_KEYSTR) {
+			k = key_feed(r, buf + i, n - i, err, errlen);
+		} else {
+			int s = isws(buf[i]) ? 0 : step(r, buf[i], err, errlen);
 
-			for (; j < n; j++) {
-				c = buf[j];
-				if (r->instr) {
-					if (r->esc)
-						r->esc = 0;
-					else if (c == '\\')
-						r->esc = 1;
-					else if (c == '"') {
-						r->instr = 0;
-						if (r->depth == 0 && !r->scalar) {
-							j++;
-							end = 1;
-							break;
-						}
-					}
-				} else if (r->scalar) {
-					if (isws(c) || c == ',' || c == ']' || c == '}') {
-						end = 1;
-						break;
-					}
-				} else if (c == '"') {
-					r->instr = 1;
-				} else if (c == '{' || c == '[') {
-					r->depth++;
-				} else if (c == '}' || c == ']') {
-					if (--r->depth == 0) {
-						j++;
-						end = 1;
-						break;
-					}
-				}
-			}
-			if (r->keep) {
-				sp_strbuf_add(&r->val, buf + i, j - i);
-				if (r->val.len > r->max) {
-					char m[96];
-					snprintf(m, sizeof m, "a %s larger than %zu bytes",
-					    r->after == R_ELEMSEP ? "row" : "value", r->max);
-					return bad(r, err, errlen, m);
-				}
-			}
-			r->off += j - i;
-			i = j;
-			if (end && scan_end(r, rec, err, errlen) < 0)
+			if (s < 0)
 				return -1;
-			continue;
+			k = !s;		/* 1: c taken; 0: the scanner takes it */
+			r->off += (size_t)k;
 		}
-		if (r->st == R_KEYSTR) {
-			size_t j = i;
-
-			for (; j < n; j++) {
-				if (r->esc)
-					r->esc = 0;
-				else if (buf[j] == '\\')
-					r->esc = 1;
-				else if (buf[j] == '"')
-					break;
-			}
-			sp_strbuf_add(&r->key, buf + i, j - i);
-			r->off += j - i;
-			i = j;
-			if (j < n) {
-				json_t *k;
-				const char *ks;
-
-				sp_strbuf_putc(&r->key, '"');
-				i++;
-				r->off++;
-				if (!(k = decode(&r->key, err, errlen, r->off)))
-					return -1;
-				ks = json_string_value(k);
-				free(r->keyname);
-				r->keyname = strdup(ks);
-				const struct sp_dbtable *t = sp_db_doc_table(ks);
-				r->table = t ? sp_db_table_index(t) : -1;
-				r->is_ts = !strcmp(ks, "timestamp");
-				json_decref(k);
-				if (r->table >= 0 && r->seen[r->table])
-					return bad(r, err, errlen, "a table appears twice in the document");
-				if (r->table >= 0)
-					r->seen[r->table] = 1;
-				r->st = R_COLON;
-			}
-			continue;
-		}
-		if (isws(c)) {
-			i++;
-			r->off++;
-			continue;
-		}
-		switch (r->st) {
-		case R_START:
-			if (c != '{')
-				return bad(r, err, errlen, "not a DatabaseExport document (expected '{')");
-			r->st = R_KEY;
-			r->first = 1;
-			break;
-		case R_KEY:
-			if (c == '}' && r->first) {
-				r->st = R_DONE;
-				break;
-			}
-			if (c != '"')
-				return bad(r, err, errlen, "expected a key");
-			sp_strbuf_reset(&r->key);
-			sp_strbuf_putc(&r->key, '"');
-			r->esc = 0;
-			r->st = R_KEYSTR;
-			break;
-		case R_COLON:
-			if (c != ':')
-				return bad(r, err, errlen, "expected ':'");
-			r->st = R_VALUE;
-			break;
-		case R_VALUE:
-			if (r->table >= 0) {
-				if (c != '[')
-					return bad(r, err, errlen, "a table's rows must be an array");
-				r->st = R_ELEM;
-				r->first = 1;
-				r->idx = 0;
-				break;
-			}
-			if (c == '[') {
-				snprintf(err, errlen, "document byte %llu: unknown table \"%s\" (tables: "
-				    "agents, users, skills, contexts, content)", r->off,
-				    r->keyname ? r->keyname : "?");
-				return -1;
-			}
-			scan_start(r, c, 1, R_AFTER);	/* kept to be validated */
-			continue;	/* the scanner takes c */
-		case R_ELEM:
-			if (c == ']' && r->first) {
-				r->st = R_AFTER;
-				break;
-			}
-			if (c != '{') {
-				snprintf(err, errlen, "%s[%lld]: a row must be a JSON object",
-				    sp_db_tables[r->table].doc, r->idx);
-				return -1;
-			}
-			r->first = 0;
-			scan_start(r, c, 1, R_ELEMSEP);
-			continue;
-		case R_ELEMSEP:
-			if (c == ',')
-				r->st = R_ELEM;
-			else if (c == ']')
-				r->st = R_AFTER;
-			else
-				return bad(r, err, errlen, "expected ',' or ']'");
-			break;
-		case R_AFTER:
-			r->table = -1;
-			if (c == ',') {
-				r->st = R_KEY;
-				r->first = 0;
-			} else if (c == '}') {
-				r->st = R_DONE;
-			} else {
-				return bad(r, err, errlen, "expected ',' or '}'");
-			}
-			break;
-		case R_DONE:
-			return bad(r, err, errlen, "data after the end of the document");
-		default:
-			break;
-		}
-		i++;
-		r->off++;
+		if (k < 0)
+			return -1;
+		i += (size_t)k;
 	}
 	if (r->key.oom || r->val.oom) {
 		snprintf(err, errlen, "out of memory");

@@ -216,20 +216,149 @@ has_frontmatter(int dfd)
 	return k == 4 && !memcmp(b, "---", 3) && (b[3] == '\n' || b[3] == '\r');
 }
 
+/* The config cfg in dfd, as a YAML mapping (*map) with its marks;
+ * 0, or the exit status with err naming file and line. */
+static int
+load_config(int dfd, const char *where, const char *cfg, json_t **map, json_t **marks,
+    char *err, size_t errlen)
+{
+	char *buf = NULL, ebuf[512];
+	const char *why;
+	size_t n;
+	int e;
+
+	if ((e = sp_text_read_at(dfd, cfg, &buf, &n))) {
+		say(err, errlen, "%s/%s: %s", where, cfg, e == EINVAL ? "not a regular file" : strerror(e));
+		return e == EINVAL ? SP_EX_DATAERR : sp_ex_for_errno(e);
+	}
+	if ((why = text_problem(buf, n)))
+		say(err, errlen, "%s/%s: %s", where, cfg, why);
+	else if (!(*map = sp_yaml_load(buf, n, 0, marks, ebuf, sizeof ebuf)))
+		say(err, errlen, "%s/%s:%s", where, cfg, ebuf);
+	else if (!json_is_object(*map))
+		say(err, errlen, "%s/%s:1:1: the config is not a mapping", where, cfg);
+	free(buf);
+	return json_is_object(*map) ? 0 : SP_EX_DATAERR;
+}
+
+/* The config's columns into cl (skill_id defaulting to the directory
+ * name, name to the id); -1 with err when one is bad or a reserved key
+ * is set. */
+static int
+take_columns(json_t *map, json_t *marks, json_t *cl, const char *where, const char *cfg,
+    const char *sub, char *err, size_t errlen)
+{
+	static const char *const reserved[][2] = {
+		{FM_KEY, "reserved for the instruction file's frontmatter"},
+		{IF_KEY, "reserved for the name of the instruction file read"},
+	};
+	char ebuf[512];
+	json_t *sid;
+
+	if (sp_rowmap_take(cols, NCOLS, map, marks, NULL, cl, ebuf, sizeof ebuf)) {
+		say(err, errlen, "%s/%s:%s", where, cfg, ebuf);
+		return -1;
+	}
+	sid = json_object_get(cl, "skill_id");
+	if (json_is_null(sid)) {
+		json_object_set_new(cl, "skill_id", json_string(sub));
+	} else if (!json_string_length(sid)) {
+		struct sp_yaml_mark m = sp_yaml_mark_of(marks, "id");
+		say(err, errlen, "%s/%s:%lu:%lu: id: empty", where, cfg, m.line, m.column);
+		return -1;
+	}
+	/* name is NOT NULL in the table: a skill without one is named by its id */
+	if (json_is_null(json_object_get(cl, "name")))
+		json_object_set(cl, "name", json_object_get(cl, "skill_id"));
+	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+		if (json_object_get(map, reserved[i][0])) {
+			struct sp_yaml_mark m = sp_yaml_mark_of(marks, reserved[i][0]);
+			say(err, errlen, "%s/%s:%lu:%lu: %s: %s", where, cfg, m.line, m.column,
+			    reserved[i][0], reserved[i][1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The instruction file, as upstream finds it: the config's file: when it
+ * is there, else index.md, else SKILL.md. *file is the one to read,
+ * *named the one the config names (or SKILL.md); -1 with err when there
+ * is none or file: is unsafe. */
+static int
+pick_instructions(int dfd, json_t *map, json_t *marks, const char *where, const char *cfg,
+    const struct sp_scan_cb *cb, const char **file, const char **named, char *err, size_t errlen)
+{
+	json_t *fv = json_object_get(map, "file");
+	const char *why;
+
+	*file = *named = "SKILL.md";
+	if (fv) {
+		struct sp_yaml_mark m = sp_yaml_mark_of(marks, "file");
+		if (!json_is_string(fv) || (why = sp_path_unsafe(json_string_value(fv), 1))) {
+			say(err, errlen, "%s/%s:%lu:%lu: file: %s", where, cfg, m.line, m.column,
+			    json_is_string(fv) ? why : "expected a relative path");
+			return -1;
+		}
+		*named = *file = json_string_value(fv);
+		if (!exists_at(dfd, *file)) {
+			*file = exists_at(dfd, "index.md") ? "index.md" : exists_at(dfd, "SKILL.md") ? "SKILL.md" : NULL;
+			if (*file)
+				warn(cb, "%s/%s:%lu:%lu: file: %s is missing; reading %s", where, cfg, m.line,
+				    m.column, *named, *file);
+			else
+				*file = *named;	/* reported when read, naming it */
+		}
+	} else if (exists_at(dfd, "index.md")) {
+		*file = "index.md";
+	} else if (!exists_at(dfd, "SKILL.md")) {
+		say(err, errlen, "%s: no instruction file (index.md or SKILL.md)", where);
+		return -1;
+	}
+	return 0;
+}
+
+/* The agent_skills row of a configured skill: columns cl, the
+ * instruction file read, the config kept whole as metadata. */
+static json_t *
+skill_row(int dfd, const char *where, const char *sub, const char *cfg, const char *file,
+    const char *named, json_t *cl, json_t *map, int *code, char *err, size_t errlen)
+{
+	char uuid[SP_UUID_LEN], hex[SP_HEXLEN];
+	json_t *data = json_object(), *sid = json_object_get(cl, "skill_id");
+
+	sp_uuid5(json_string_value(sid), json_string_length(sid), uuid);
+	json_object_set_new(data, "id", json_string(uuid));
+	json_object_set(data, "skill_id", sid);
+	json_object_set(data, "name", json_object_get(cl, "name"));
+	json_object_set(data, "description", json_object_get(cl, "description"));
+	if (strcmp(file, named))	/* say which, so that it is written back there */
+		json_object_set_new(map, IF_KEY, json_string(file));
+	if ((*code = read_instructions(dfd, where, file, data, map, err, errlen))) {
+		json_decref(data);
+		return NULL;
+	}
+	json_object_set(data, "enabled", json_object_get(cl, "enabled"));
+	json_object_set(data, "tags", json_object_get(cl, "tags"));
+	json_object_set(data, "category_id", json_object_get(cl, "category_id"));
+	json_object_set_new(data, "file_path", json_sprintf("%s/%s", sub, cfg));
+	json_object_set(data, "metadata", map);
+	sp_rowhash("agent_skills", data, hex);
+	json_object_set_new(data, "content_hash", json_string(hex));
+	return data;
+}
+
 json_t *
 sp_skill_read(const char *dir, const char *sub, const struct sp_scan_cb *cb, int *code, char *err,
     size_t errlen)
 {
-	char *where = sp_path_join(dir, sub), *buf = NULL, ebuf[512], hex[SP_HEXLEN];
-	char uuid[SP_UUID_LEN];
-	const char *cfg, *why, *file = "SKILL.md", *named = "SKILL.md";
-	json_t *map = NULL, *marks = NULL, *cl = json_object(), *data = NULL, *fv, *sid;
-	size_t n;
-	int dfd, e;
+	char *where = sp_path_join(dir, sub);
+	const char *cfg, *why, *file, *named;
+	json_t *map = NULL, *marks = NULL, *cl = json_object(), *data = NULL;
+	int dfd = -1;
 
 	*code = SP_EX_DATAERR;
 	if ((why = sp_name_unfit(sub))) {
-		dfd = -1;
 		say(err, errlen, "%s: directory name %s; rename it", where, why);
 		goto out;
 	}
@@ -248,104 +377,19 @@ sp_skill_read(const char *dir, const char *sub, const struct sp_scan_cb *cb, int
 		goto out;
 	}
 	cfg = exists_at(dfd, "config.yaml") ? "config.yaml" : "config.yml";
-	if ((e = sp_text_read_at(dfd, cfg, &buf, &n))) {
-		*code = e == EINVAL ? SP_EX_DATAERR : sp_ex_for_errno(e);
-		say(err, errlen, "%s/%s: %s", where, cfg, e == EINVAL ? "not a regular file" : strerror(e));
+	if ((*code = load_config(dfd, where, cfg, &map, &marks, err, errlen)))
 		goto out;
-	}
-	if ((why = text_problem(buf, n))) {
-		say(err, errlen, "%s/%s: %s", where, cfg, why);
+	*code = SP_EX_DATAERR;
+	if (take_columns(map, marks, cl, where, cfg, sub, err, errlen) ||
+	    pick_instructions(dfd, map, marks, where, cfg, cb, &file, &named, err, errlen))
 		goto out;
-	}
-	if (!(map = sp_yaml_load(buf, n, 0, &marks, ebuf, sizeof ebuf))) {
-		say(err, errlen, "%s/%s:%s", where, cfg, ebuf);
-		goto out;
-	}
-	if (!json_is_object(map)) {
-		say(err, errlen, "%s/%s:1:1: the config is not a mapping", where, cfg);
-		goto out;
-	}
-	if (sp_rowmap_take(cols, NCOLS, map, marks, NULL, cl, ebuf, sizeof ebuf)) {
-		say(err, errlen, "%s/%s:%s", where, cfg, ebuf);
-		goto out;
-	}
-	sid = json_object_get(cl, "skill_id");
-	if (json_is_null(sid))
-		json_object_set_new(cl, "skill_id", json_string(sub));
-	else if (!json_string_length(sid)) {
-		struct sp_yaml_mark m = sp_yaml_mark_of(marks, "id");
-		say(err, errlen, "%s/%s:%lu:%lu: id: empty", where, cfg, m.line, m.column);
-		goto out;
-	}
-	/* name is NOT NULL in the table: a skill without one is named by its id */
-	if (json_is_null(json_object_get(cl, "name")))
-		json_object_set(cl, "name", json_object_get(cl, "skill_id"));
-	if (json_object_get(map, FM_KEY)) {
-		struct sp_yaml_mark m = sp_yaml_mark_of(marks, FM_KEY);
-		say(err, errlen, "%s/%s:%lu:%lu: %s: reserved for the instruction file's frontmatter",
-		    where, cfg, m.line, m.column, FM_KEY);
-		goto out;
-	}
-	if (json_object_get(map, IF_KEY)) {
-		struct sp_yaml_mark m = sp_yaml_mark_of(marks, IF_KEY);
-		say(err, errlen, "%s/%s:%lu:%lu: %s: reserved for the name of the instruction file read",
-		    where, cfg, m.line, m.column, IF_KEY);
-		goto out;
-	}
-	/* the instruction file, as upstream finds it: the config's file: when
-	 * it is there, else index.md, else SKILL.md */
-	fv = json_object_get(map, "file");
-	if (fv) {
-		struct sp_yaml_mark m = sp_yaml_mark_of(marks, "file");
-		if (!json_is_string(fv) || (why = sp_path_unsafe(json_string_value(fv), 1))) {
-			say(err, errlen, "%s/%s:%lu:%lu: file: %s", where, cfg, m.line, m.column,
-			    json_is_string(fv) ? why : "expected a relative path");
-			goto out;
-		}
-		named = file = json_string_value(fv);
-		if (!exists_at(dfd, file)) {
-			file = exists_at(dfd, "index.md") ? "index.md" : exists_at(dfd, "SKILL.md") ? "SKILL.md" : NULL;
-			if (file)
-				warn(cb, "%s/%s:%lu:%lu: file: %s is missing; reading %s", where, cfg, m.line,
-				    m.column, named, file);
-			else
-				file = named;	/* reported below, naming it */
-		}
-	} else if (exists_at(dfd, "index.md")) {
-		file = "index.md";
-	} else if (!exists_at(dfd, "SKILL.md")) {
-		say(err, errlen, "%s: no instruction file (index.md or SKILL.md)", where);
-		goto out;
-	}
-	data = json_object();
-	sid = json_object_get(cl, "skill_id");
-	sp_uuid5(json_string_value(sid), json_string_length(sid), uuid);
-	json_object_set_new(data, "id", json_string(uuid));
-	json_object_set(data, "skill_id", sid);
-	json_object_set(data, "name", json_object_get(cl, "name"));
-	json_object_set(data, "description", json_object_get(cl, "description"));
-	if (strcmp(file, named))	/* say which, so that it is written back there */
-		json_object_set_new(map, IF_KEY, json_string(file));
-	if ((*code = read_instructions(dfd, where, file, data, map, err, errlen))) {
-		json_decref(data);
-		data = NULL;
-		goto out;
-	}
-	json_object_set(data, "enabled", json_object_get(cl, "enabled"));
-	json_object_set(data, "tags", json_object_get(cl, "tags"));
-	json_object_set(data, "category_id", json_object_get(cl, "category_id"));
-	json_object_set_new(data, "file_path", json_sprintf("%s/%s", sub, cfg));
-	json_object_set(data, "metadata", map);
-	sp_rowhash("agent_skills", data, hex);
-	json_object_set_new(data, "content_hash", json_string(hex));
-	*code = 0;
+	data = skill_row(dfd, where, sub, cfg, file, named, cl, map, code, err, errlen);
 out:
 	if (dfd >= 0)
 		close(dfd);
 	json_decref(map);
 	json_decref(marks);
 	json_decref(cl);
-	free(buf);
 	free(where);
 	return data;
 }

@@ -309,15 +309,16 @@ load_defaults(PGconn *c, const char *sch, const struct sp_dbtable *t, json_t **o
 	return code;
 }
 
+/* The input of table t in a temporary table _sp_in_T, the target locked
+ * against other writers, the planner told to use indexes, ids checked
+ * unique across shapes; *nonempty: the target held a row. */
 static int
-upsert_table(PGconn *c, const char *sch, const struct sp_dbtable *t, struct tstate *ts,
-    char *err, size_t errlen)
+stage_table(PGconn *c, const char *sch, const struct sp_dbtable *t, struct tstate *ts,
+    long long *nonempty, char *err, size_t errlen)
 {
 	struct sp_strbuf sql = {0};
 	char what[96];
-	long long cnt[2], nonempty = 0;
-	json_t *defaults = NULL;
-	int s, code = 0;
+	int code = 0;
 
 	snprintf(what, sizeof what, "creating a temporary table for %s", t->name);
 	sp_strbuf_printf(&sql, "CREATE TEMP TABLE _sp_in_%s ON COMMIT DROP AS SELECT 0::int4 AS _sp_mask, ",
@@ -336,7 +337,7 @@ upsert_table(PGconn *c, const char *sch, const struct sp_dbtable *t, struct tsta
 		goto out;
 	sp_strbuf_reset(&sql);
 	sp_strbuf_printf(&sql, "SELECT count(*) FROM (SELECT 1 FROM %s.\"%s\" LIMIT 1) x", sch, t->name);
-	if ((code = query_counts(c, sql.p, &nonempty, 1, what, err, errlen)))
+	if ((code = query_counts(c, sql.p, nonempty, 1, what, err, errlen)))
 		goto out;
 	if ((code = copy_in(c, t, ts->spool, err, errlen)))
 		goto out;
@@ -360,115 +361,6 @@ upsert_table(PGconn *c, const char *sch, const struct sp_dbtable *t, struct tsta
 			code = SP_EX_DATAERR;
 		}
 		PQclear(r);
-		if (code)
-			goto out;
-	}
-	for (s = 0; s < ts->nshapes; s++) {
-		uint32_t m = ts->shapes[s].mask, rest = m & ~1u, fill = 0;
-		int i, first = 1;
-
-		if (!nonempty) {
-			/* Into an empty table nothing can conflict: a plain INSERT,
-			 * without the speculative insertion ON CONFLICT costs. */
-			PGresult *r;
-
-			sp_strbuf_reset(&sql);
-			sp_strbuf_printf(&sql, "INSERT INTO %s.\"%s\" (", sch, t->name);
-			collist(&sql, t, m, "");
-			sp_strbuf_puts(&sql, ") SELECT ");
-			collist(&sql, t, m, "");
-			sp_strbuf_printf(&sql, " FROM pg_temp._sp_in_%s WHERE _sp_mask = %d", t->name, (int32_t)m);
-			r = PQexec(c, sql.p);
-			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-				const char *cn = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-
-				code = sp_pg_error(c, r, t->name, err, errlen);
-				if (code == SP_EX_DATAERR && cn && strlen(cn) > 5 && !strcmp(cn + strlen(cn) - 5, "_pkey"))
-					snprintf(err, errlen, "%s: the same id appears more than once in the input", t->name);
-				PQclear(r);
-				goto out;
-			}
-			ts->created += strtoll(PQcmdTuples(r), NULL, 10);
-			PQclear(r);
-			continue;
-		}
-		/* An absent NOT NULL column still needs a value in the proposed
-		 * row, or PostgreSQL refuses it before it sees the conflict: the
-		 * stored value (never written, the update sets only present
-		 * columns), or for a new row the column default. */
-		for (i = 1; i < t->ncols; i++)
-			if (t->cols[i].notnull && !(m & (1u << i)))
-				fill |= 1u << i;
-		if (fill && !defaults && (code = load_defaults(c, sch, t, &defaults, err, errlen)))
-			goto out;
-		sp_strbuf_reset(&sql);
-		sp_strbuf_printf(&sql, "WITH ins AS (INSERT INTO %s.\"%s\" AS t (", sch, t->name);
-		collist(&sql, t, m | fill, "");
-		sp_strbuf_puts(&sql, ") SELECT ");
-		for (i = 0; i < t->ncols; i++) {
-			const char *d;
-
-			if (!((m | fill) & (1u << i)))
-				continue;
-			sp_strbuf_puts(&sql, first ? "" : ", ");
-			first = 0;
-			if (m & (1u << i)) {
-				sp_strbuf_printf(&sql, "i.\"%s\"", t->cols[i].name);
-			} else if ((d = json_string_value(json_object_get(defaults, t->cols[i].name)))) {
-				sp_strbuf_printf(&sql, "COALESCE(e.\"%s\", %s)", t->cols[i].name, d);
-			} else {
-				sp_strbuf_printf(&sql, "e.\"%s\"", t->cols[i].name);
-			}
-		}
-		/* The join with the stored row fills absent columns and skips
-		 * equal rows before they reach ON CONFLICT, which would lock
-		 * (and so write) each of them just to compare. */
-		sp_strbuf_printf(&sql, " FROM pg_temp._sp_in_%s i LEFT JOIN %s.\"%s\" e ON e.id = i.id"
-		    " WHERE i._sp_mask = %d", t->name, sch, t->name, (int32_t)m);
-		if (rest) {
-			sp_strbuf_puts(&sql, " AND (e.id IS NULL OR (");
-			collist(&sql, t, rest, "e.");
-			sp_strbuf_puts(&sql, ") IS DISTINCT FROM (");
-			collist(&sql, t, rest, "i.");
-			sp_strbuf_puts(&sql, "))");
-		} else {
-			sp_strbuf_puts(&sql, " AND e.id IS NULL");
-		}
-		sp_strbuf_puts(&sql, " ON CONFLICT (id) DO ");
-		if (!rest) {
-			sp_strbuf_puts(&sql, "NOTHING RETURNING true AS created");
-		} else {
-			first = 1;
-			sp_strbuf_puts(&sql, "UPDATE SET ");
-			for (i = 1; i < t->ncols; i++) {
-				if (!(rest & (1u << i)))
-					continue;
-				sp_strbuf_printf(&sql, "%s\"%s\" = EXCLUDED.\"%s\"", first ? "" : ", ",
-				    t->cols[i].name, t->cols[i].name);
-				first = 0;
-			}
-			sp_strbuf_puts(&sql, " WHERE (");
-			collist(&sql, t, rest, "t.");
-			sp_strbuf_puts(&sql, ") IS DISTINCT FROM (");
-			collist(&sql, t, rest, "EXCLUDED.");
-			sp_strbuf_puts(&sql, ") RETURNING xmax = 0 AS created");
-		}
-		sp_strbuf_puts(&sql, ") SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM ins");
-		snprintf(what, sizeof what, "%s", t->name);
-		if (sql.oom) {
-			code = SP_EX_SOFTWARE;
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
-		if ((code = query_counts(c, sql.p, cnt, 2, what, err, errlen))) {
-			if (strstr(err, "cannot affect row a second time")) {
-				snprintf(err, errlen, "%s: the same id appears more than once in the input", t->name);
-				code = SP_EX_DATAERR;
-			}
-			goto out;
-		}
-		ts->created += cnt[0];
-		ts->updated += cnt[1];
 	}
 out:
 	if (sql.oom && !code) {
@@ -476,6 +368,165 @@ out:
 		code = SP_EX_SOFTWARE;
 	}
 	sp_strbuf_free(&sql);
+	return code;
+}
+
+/* Rows of shape m into an empty table: nothing can conflict, so a plain
+ * INSERT, without the speculative insertion ON CONFLICT costs. */
+static int
+insert_shape(PGconn *c, const char *sch, const struct sp_dbtable *t, uint32_t m,
+    struct tstate *ts, char *err, size_t errlen)
+{
+	struct sp_strbuf sql = {0};
+	PGresult *r;
+	int code = 0;
+
+	sp_strbuf_printf(&sql, "INSERT INTO %s.\"%s\" (", sch, t->name);
+	collist(&sql, t, m, "");
+	sp_strbuf_puts(&sql, ") SELECT ");
+	collist(&sql, t, m, "");
+	sp_strbuf_printf(&sql, " FROM pg_temp._sp_in_%s WHERE _sp_mask = %d", t->name, (int32_t)m);
+	if (sql.oom) {
+		sp_strbuf_free(&sql);
+		snprintf(err, errlen, "out of memory");
+		return SP_EX_SOFTWARE;
+	}
+	r = PQexec(c, sql.p);
+	sp_strbuf_free(&sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		const char *cn = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+
+		code = sp_pg_error(c, r, t->name, err, errlen);
+		if (code == SP_EX_DATAERR && cn && strlen(cn) > 5 && !strcmp(cn + strlen(cn) - 5, "_pkey"))
+			snprintf(err, errlen, "%s: the same id appears more than once in the input", t->name);
+	} else {
+		ts->created += strtoll(PQcmdTuples(r), NULL, 10);
+	}
+	PQclear(r);
+	return code;
+}
+
+/* The statement that upserts the rows of shape m (columns fill absent
+ * but NOT NULL, from the stored row or the column's default) and selects
+ * the counts created, updated. */
+static void
+upsert_sql(struct sp_strbuf *sql, const char *sch, const struct sp_dbtable *t, uint32_t m,
+    uint32_t fill, json_t *defaults)
+{
+	uint32_t rest = m & ~1u;
+	int i, first = 1;
+
+	sp_strbuf_printf(sql, "WITH ins AS (INSERT INTO %s.\"%s\" AS t (", sch, t->name);
+	collist(sql, t, m | fill, "");
+	sp_strbuf_puts(sql, ") SELECT ");
+	for (i = 0; i < t->ncols; i++) {
+		const char *d;
+
+		if (!((m | fill) & (1u << i)))
+			continue;
+		sp_strbuf_puts(sql, first ? "" : ", ");
+		first = 0;
+		if (m & (1u << i))
+			sp_strbuf_printf(sql, "i.\"%s\"", t->cols[i].name);
+		else if ((d = json_string_value(json_object_get(defaults, t->cols[i].name))))
+			sp_strbuf_printf(sql, "COALESCE(e.\"%s\", %s)", t->cols[i].name, d);
+		else
+			sp_strbuf_printf(sql, "e.\"%s\"", t->cols[i].name);
+	}
+	/* The join with the stored row fills absent columns and skips
+	 * equal rows before they reach ON CONFLICT, which would lock
+	 * (and so write) each of them just to compare. */
+	sp_strbuf_printf(sql, " FROM pg_temp._sp_in_%s i LEFT JOIN %s.\"%s\" e ON e.id = i.id"
+	    " WHERE i._sp_mask = %d", t->name, sch, t->name, (int32_t)m);
+	if (rest) {
+		sp_strbuf_puts(sql, " AND (e.id IS NULL OR (");
+		collist(sql, t, rest, "e.");
+		sp_strbuf_puts(sql, ") IS DISTINCT FROM (");
+		collist(sql, t, rest, "i.");
+		sp_strbuf_puts(sql, "))");
+	} else {
+		sp_strbuf_puts(sql, " AND e.id IS NULL");
+	}
+	sp_strbuf_puts(sql, " ON CONFLICT (id) DO ");
+	if (!rest) {
+		sp_strbuf_puts(sql, "NOTHING RETURNING true AS created");
+	} else {
+		first = 1;
+		sp_strbuf_puts(sql, "UPDATE SET ");
+		for (i = 1; i < t->ncols; i++) {
+			if (!(rest & (1u << i)))
+				continue;
+			sp_strbuf_printf(sql, "%s\"%s\" = EXCLUDED.\"%s\"", first ? "" : ", ",
+			    t->cols[i].name, t->cols[i].name);
+			first = 0;
+		}
+		sp_strbuf_puts(sql, " WHERE (");
+		collist(sql, t, rest, "t.");
+		sp_strbuf_puts(sql, ") IS DISTINCT FROM (");
+		collist(sql, t, rest, "EXCLUDED.");
+		sp_strbuf_puts(sql, ") RETURNING xmax = 0 AS created");
+	}
+	sp_strbuf_puts(sql, ") SELECT count(*) FILTER (WHERE created),"
+	    " count(*) FILTER (WHERE NOT created) FROM ins");
+}
+
+/* Rows of shape m into a table that may hold them: an exact upsert that
+ * writes only rows whose present columns differ. */
+static int
+upsert_shape(PGconn *c, const char *sch, const struct sp_dbtable *t, uint32_t m,
+    struct tstate *ts, json_t **defaults, char *err, size_t errlen)
+{
+	struct sp_strbuf sql = {0};
+	long long cnt[2];
+	uint32_t fill = 0;
+	int i, code;
+
+	/* An absent NOT NULL column still needs a value in the proposed
+	 * row, or PostgreSQL refuses it before it sees the conflict: the
+	 * stored value (never written, the update sets only present
+	 * columns), or for a new row the column default. */
+	for (i = 1; i < t->ncols; i++)
+		if (t->cols[i].notnull && !(m & (1u << i)))
+			fill |= 1u << i;
+	if (fill && !*defaults && (code = load_defaults(c, sch, t, defaults, err, errlen)))
+		return code;
+	upsert_sql(&sql, sch, t, m, fill, *defaults);
+	if (sql.oom) {
+		sp_strbuf_free(&sql);
+		snprintf(err, errlen, "out of memory");
+		return SP_EX_SOFTWARE;
+	}
+	code = query_counts(c, sql.p, cnt, 2, t->name, err, errlen);
+	sp_strbuf_free(&sql);
+	if (code) {
+		if (strstr(err, "cannot affect row a second time")) {
+			snprintf(err, errlen, "%s: the same id appears more than once in the input", t->name);
+			code = SP_EX_DATAERR;
+		}
+		return code;
+	}
+	ts->created += cnt[0];
+	ts->updated += cnt[1];
+	return 0;
+}
+
+/* All rows of table t, shape by shape; counts into ts. */
+static int
+upsert_table(PGconn *c, const char *sch, const struct sp_dbtable *t, struct tstate *ts,
+    char *err, size_t errlen)
+{
+	long long nonempty = 0;
+	json_t *defaults = NULL;
+	int s, code;
+
+	if ((code = stage_table(c, sch, t, ts, &nonempty, err, errlen)))
+		return code;
+	for (s = 0; s < ts->nshapes && !code; s++) {
+		if (!nonempty)
+			code = insert_shape(c, sch, t, ts->shapes[s].mask, ts, err, errlen);
+		else
+			code = upsert_shape(c, sch, t, ts->shapes[s].mask, ts, &defaults, err, errlen);
+	}
 	json_decref(defaults);
 	return code;
 }
