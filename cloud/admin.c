@@ -104,7 +104,7 @@ cloud_admin(const char *conninfo, int argc, char **argv, FILE *out, char *err, s
 		snprintf(err, errlen, "no database: set DATABASE_URL or give -d CONNINFO");
 		return SP_EX_CONFIG;
 	}
-	if (!(c = cloud_pg_connect(conninfo, err, errlen)))
+	if (!(c = cloud_pool_connect(conninfo, err, errlen)))
 		return SP_EX_UNAVAILABLE;
 	if ((rc = sp_pg_session(c, err, errlen))) {
 		PQfinish(c);

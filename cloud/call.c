@@ -63,7 +63,7 @@ cloud_reply_store(struct cloud_call *k, PGconn *c, int rc, const char *err)
 {
 	if (rc == CS_NOTFOUND) {
 		cloud_reply_error(k, 404, "%s", err);
-	} else if (cloud_pg_lost(c)) {
+	} else if (sp_pg_lost(c)) {
 		k->retry_after = 1;
 		cloud_log_unavailable(k->srv, err);
 		cloud_reply_error(k, 503, "database unavailable");

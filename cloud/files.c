@@ -241,7 +241,7 @@ cloud_files_pull(struct cloud_call *k)
 		if (!c && !(c = cloud_conn(k)))
 			goto out;
 		fd = materialise(k, c, &a, err, sizeof err);
-		if (fd < 0 && cloud_pg_lost(c))
+		if (fd < 0 && sp_pg_lost(c))
 			break;
 	}
 	if (fd < 0) {

@@ -296,7 +296,7 @@ authenticate(struct MHD_Connection *con, struct req *q, enum MHD_Result *ret)
 	if (rc == CS_OK && want)
 		q->cur_state = has ? 1 : 2;
 	if (rc == CS_ERR) {
-		int lost = cloud_pg_lost(c);
+		int lost = sp_pg_lost(c);
 		cloud_pool_put(q->srv->pool, c);
 		if (lost)
 			cloud_log_unavailable(q->srv, err);

@@ -1,4 +1,4 @@
-/* pool.c - libpq helpers and the connection pool of sp-cloudd. */
+/* pool.c - the connection pool of sp-cloudd. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,28 +12,10 @@
 #include "cloud/ticker.h"
 #include "core/err.h"
 #include "core/tstamp.h"
-
-void
-cloud_pg_error(PGconn *c, const PGresult *r, char *err, size_t errlen)
-{
-	const char *m = r ? PQresultErrorMessage(r) : "";
-	char *nl;
-
-	if (!m || !*m)
-		m = c ? PQerrorMessage(c) : "no connection";
-	if (!m || !*m)
-		m = "unknown database error";
-	snprintf(err, errlen, "%s", m);
-	while ((nl = strchr(err, '\n'))) {
-		if (nl[1])
-			*nl = ' ';
-		else
-			*nl = '\0';
-	}
-}
+#include "pg/pg.h"
 
 PGconn *
-cloud_pg_connect(const char *conninfo, char *err, size_t errlen)
+cloud_pool_connect(const char *conninfo, char *err, size_t errlen)
 {
 	/* defaults first: what conninfo says overrides them (expand_dbname) */
 	const char *keys[] = {"connect_timeout", "keepalives", "keepalives_idle",
@@ -53,53 +35,12 @@ cloud_pg_connect(const char *conninfo, char *err, size_t errlen)
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
 		char msg[512];
-		cloud_pg_error(c, NULL, msg, sizeof msg);
+		sp_pg_error(c, NULL, NULL, msg, sizeof msg);
 		snprintf(err, errlen, "cannot connect to the database: %s", msg);
 		PQfinish(c);
 		return NULL;
 	}
 	return c;
-}
-
-static PGresult *
-check(PGconn *c, PGresult *r, char *err, size_t errlen)
-{
-	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return r;
-	cloud_pg_error(c, r, err, errlen);
-	PQclear(r);
-	return NULL;
-}
-
-PGresult *
-cloud_pg_run(PGconn *c, char *err, size_t errlen, const char *sql, int n,
-    const char *const *params)
-{
-	return check(c, PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0), err, errlen);
-}
-
-PGresult *
-cloud_pg_prepared(PGconn *c, char *err, size_t errlen, const char *stmt, int n,
-    const char *const *params)
-{
-	return check(c, PQexecPrepared(c, stmt, n, params, NULL, NULL, 0), err, errlen);
-}
-
-int
-cloud_pg_cmd(PGconn *c, char *err, size_t errlen, const char *sql)
-{
-	PGresult *r = check(c, PQexec(c, sql), err, errlen);
-
-	PQclear(r);
-	return r ? 0 : -1;
-}
-
-int
-cloud_pg_lost(PGconn *c)
-{
-	return !c || PQstatus(c) != CONNECTION_OK;
 }
 
 /* A thread waiting for a connection: handed one (c), or the right to open
@@ -278,7 +219,7 @@ cloud_pool_get(struct cloud_pool *p, char *err, size_t errlen)
 	pthread_mutex_unlock(&p->mu);
 	if (c)
 		PQfinish(c);
-	c = cloud_pg_connect(p->conninfo, err, errlen);
+	c = cloud_pool_connect(p->conninfo, err, errlen);
 	if (c && p->setup && p->setup(c, err, errlen) != 0) {
 		PQfinish(c);
 		c = NULL;

@@ -1,34 +1,18 @@
-/* pool.h - libpq helpers for sp-cloudd: connect, run, and a small
- * connection pool shared by the server's threads. Nothing here exits. */
+/* pool.h - sp-cloudd's connections: how it connects, and a small pool
+ * shared by the server's threads. Nothing here exits. Statements run
+ * through lib/pg's sp_pg_* helpers (pg/pg.h), as in the tools. */
 #ifndef SP_CLOUD_PG_H
 #define SP_CLOUD_PG_H
 
 #include <stddef.h>
 #include <libpq-fe.h>
 
+#include "pg/pg.h"
+
 /* Open a connection to conninfo (a libpq keyword string or URI) with
  * application_name sp-cloudd. Returns it, or NULL with a message in err
  * (an empty conninfo says that DATABASE_URL or -d is missing). */
-PGconn *cloud_pg_connect(const char *conninfo, char *err, size_t errlen);
-
-/* Run sql with n text parameters and return the result when its status is
- * PGRES_COMMAND_OK or PGRES_TUPLES_OK; otherwise clear it, put the server's
- * message in err and return NULL. */
-PGresult *cloud_pg_run(PGconn *c, char *err, size_t errlen, const char *sql,
-    int n, const char *const *params);
-
-/* As cloud_pg_run for a prepared statement name. */
-PGresult *cloud_pg_prepared(PGconn *c, char *err, size_t errlen, const char *stmt,
-    int n, const char *const *params);
-
-/* Run sql (no parameters) and drop the result: 0, or -1 with err set. */
-int cloud_pg_cmd(PGconn *c, char *err, size_t errlen, const char *sql);
-
-/* True when the connection is gone (the caller should answer 503). */
-int cloud_pg_lost(PGconn *c);
-
-/* Copy the server's message of a failed call into err, one line. */
-void cloud_pg_error(PGconn *c, const PGresult *r, char *err, size_t errlen);
+PGconn *cloud_pool_connect(const char *conninfo, char *err, size_t errlen);
 
 struct cloud_pool;
 

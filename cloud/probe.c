@@ -33,7 +33,7 @@ probe(struct cloud_probe *p)
 	PGresult *r;
 	int good = 0;
 
-	if (!p->c && !(p->c = cloud_pg_connect(p->conninfo, err, sizeof err)))
+	if (!p->c && !(p->c = cloud_pool_connect(p->conninfo, err, sizeof err)))
 		return 0;
 	if (PQstatus(p->c) != CONNECTION_OK || !PQsendQuery(p->c, "SELECT 1"))
 		goto lost;

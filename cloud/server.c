@@ -106,7 +106,7 @@ setup_conn(PGconn *c, char *err, size_t errlen)
 	    " SET idle_in_transaction_session_timeout = %ld", stmt_timeout_ms, stmt_timeout_ms,
 	    stmt_timeout_ms);
 	return sp_pg_session(c, err, errlen) == 0 && cs_prepare(c, err, errlen) == CS_OK &&
-	    (!stmt_timeout_ms || cloud_pg_cmd(c, err, errlen, sql) == 0) ? 0 : -1;
+	    (!stmt_timeout_ms || sp_pg_exec(c, sql, NULL, err, errlen) == 0) ? 0 : -1;
 }
 
 /* Remove the temporary files (".sp-tmp.*") in dir. */
@@ -160,7 +160,7 @@ make_work(struct cloud_server *s, char *err, size_t errlen)
 static int
 init_tenants(PGconn *c, char *err, size_t errlen)
 {
-	PGresult *r = cloud_pg_run(c, err, errlen, "SELECT db_schema FROM sp_cloud.tenants", 0, NULL);
+	PGresult *r = sp_pg_query(c, "SELECT db_schema FROM sp_cloud.tenants", 0, NULL, NULL, err, errlen);
 	int i, rc = 0;
 
 	if (!r)
@@ -189,7 +189,7 @@ cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errle
 	if (parse_listen(cfg->listen, &ss, &sslen, &v6, err, errlen) != 0)
 		goto fail;
 	*status = cfg->conninfo && *cfg->conninfo ? SP_EX_UNAVAILABLE : SP_EX_CONFIG;
-	if (!(c = cloud_pg_connect(cfg->conninfo, err, errlen)))
+	if (!(c = cloud_pool_connect(cfg->conninfo, err, errlen)))
 		goto fail;
 	if (sp_pg_session(c, err, errlen) != 0 || cs_schema_apply(c, err, errlen) != CS_OK) {
 		char msg[512];

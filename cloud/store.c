@@ -69,10 +69,10 @@ static const char schema_sql[] =
 int
 cs_schema_apply(PGconn *c, char *err, size_t errlen)
 {
-	if (cloud_pg_cmd(c, err, errlen, "BEGIN") ||
-	    cloud_pg_cmd(c, err, errlen, schema_sql) ||
-	    cloud_pg_cmd(c, err, errlen, "COMMIT")) {
-		PQclear(PQexec(c, "ROLLBACK"));
+	if (sp_pg_exec(c, "BEGIN", NULL, err, errlen) ||
+	    sp_pg_exec(c, schema_sql, NULL, err, errlen) ||
+	    sp_pg_exec(c, "COMMIT", NULL, err, errlen)) {
+		sp_pg_rollback(c);
 		return CS_ERR;
 	}
 	return CS_OK;
@@ -106,7 +106,7 @@ cs_prepare(PGconn *c, char *err, size_t errlen)
 	for (i = 0; i < sizeof statements / sizeof *statements; i++) {
 		PGresult *r = PQprepare(c, statements[i].name, statements[i].sql, 0, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			cloud_pg_error(c, r, err, errlen);
+			sp_pg_error(c, r, NULL, err, errlen);
 			PQclear(r);
 			return CS_ERR;
 		}
@@ -133,7 +133,7 @@ static int
 fail(PGconn *c)
 {
 	if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE)
-		PQclear(PQexec(c, "ROLLBACK"));
+		sp_pg_rollback(c);
 	return CS_ERR;
 }
 
@@ -156,8 +156,8 @@ insert_token(PGconn *c, const char *tenant, char *tok, char *err, size_t errlen)
 		hex[2 * i + 1] = hx[hash[i] & 15];
 	}
 	hex[64] = '\0';
-	r = cloud_pg_run(c, err, errlen, "INSERT INTO sp_cloud.tokens (id, tenant, hash)"
-	    " VALUES ($1, $2, decode($3, 'hex'))", 3, p);
+	r = sp_pg_query(c, "INSERT INTO sp_cloud.tokens (id, tenant, hash)"
+	    " VALUES ($1, $2, decode($3, 'hex'))", 3, p, NULL, err, errlen);
 	PQclear(r);
 	return r ? CS_OK : CS_ERR;
 }
@@ -184,10 +184,10 @@ cs_tenant_add(PGconn *c, const char *tenant,
 	 * them is idempotent: a failure below leaves nothing a retry minds). */
 	if (init && init(c, schema, err, errlen) != 0)
 		return fail(c);
-	if (cloud_pg_cmd(c, err, errlen, "BEGIN"))
+	if (sp_pg_exec(c, "BEGIN", NULL, err, errlen))
 		return fail(c);
-	r = cloud_pg_run(c, err, errlen, "INSERT INTO sp_cloud.tenants (id, db_schema)"
-	    " VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id", 2, p);
+	r = sp_pg_query(c, "INSERT INTO sp_cloud.tenants (id, db_schema)"
+	    " VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id", 2, p, NULL, err, errlen);
 	if (!r)
 		return fail(c);
 	rc = PQntuples(r);
@@ -198,7 +198,7 @@ cs_tenant_add(PGconn *c, const char *tenant,
 		return CS_EXISTS;
 	}
 	if (insert_token(c, tenant, tok, err, errlen) != CS_OK ||
-	    cloud_pg_cmd(c, err, errlen, "COMMIT"))
+	    sp_pg_exec(c, "COMMIT", NULL, err, errlen))
 		return fail(c);
 	return CS_OK;
 }
@@ -210,7 +210,7 @@ cs_tenant_get(PGconn *c, const char *tenant, char *schema, char *err, size_t err
 	PGresult *r;
 	int rc = CS_NOTFOUND;
 
-	r = cloud_pg_run(c, err, errlen, "SELECT db_schema FROM sp_cloud.tenants WHERE id = $1", 1, p);
+	r = sp_pg_query(c, "SELECT db_schema FROM sp_cloud.tenants WHERE id = $1", 1, p, NULL, err, errlen);
 	if (!r)
 		return CS_ERR;
 	if (PQntuples(r)) {
@@ -231,10 +231,10 @@ cs_tenant_delete(PGconn *c, const char *tenant, char *err, size_t errlen)
 	PGresult *r;
 	int rc;
 
-	if (cloud_pg_cmd(c, err, errlen, "BEGIN"))
+	if (sp_pg_exec(c, "BEGIN", NULL, err, errlen))
 		return fail(c);
-	r = cloud_pg_run(c, err, errlen,
-	    "SELECT db_schema FROM sp_cloud.tenants WHERE id = $1 FOR UPDATE", 1, p);
+	r = sp_pg_query(c, "SELECT db_schema FROM sp_cloud.tenants WHERE id = $1 FOR UPDATE", 1, p,
+	    NULL, err, errlen);
 	if (!r)
 		return fail(c);
 	if (!PQntuples(r)) {
@@ -246,20 +246,20 @@ cs_tenant_delete(PGconn *c, const char *tenant, char *err, size_t errlen)
 	q = PQescapeIdentifier(c, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
 	PQclear(r);
 	if (!q) {
-		cloud_pg_error(c, NULL, err, errlen);
+		sp_pg_error(c, NULL, NULL, err, errlen);
 		return fail(c);
 	}
 	sql = sp_asprintf("DROP SCHEMA IF EXISTS %s CASCADE", q);
 	PQfreemem(q);
-	rc = cloud_pg_cmd(c, err, errlen, sql);
+	rc = sp_pg_exec(c, sql, NULL, err, errlen);
 	free(sql);
 	if (rc)
 		return fail(c);
-	r = cloud_pg_run(c, err, errlen, "DELETE FROM sp_cloud.tenants WHERE id = $1", 1, p);
+	r = sp_pg_query(c, "DELETE FROM sp_cloud.tenants WHERE id = $1", 1, p, NULL, err, errlen);
 	if (!r)
 		return fail(c);
 	PQclear(r);
-	if (cloud_pg_cmd(c, err, errlen, "COMMIT"))
+	if (sp_pg_exec(c, "COMMIT", NULL, err, errlen))
 		return fail(c);
 	return CS_OK;
 }
@@ -269,7 +269,7 @@ static int
 json_rows(PGconn *c, const char *sql, int n, const char *const *p, json_t **out,
     char *err, size_t errlen)
 {
-	PGresult *r = cloud_pg_run(c, err, errlen, sql, n, p);
+	PGresult *r = sp_pg_query(c, sql, n, p, NULL, err, errlen);
 	json_error_t je;
 	int i;
 
@@ -308,12 +308,12 @@ cs_token_add(PGconn *c, const char *tenant, char *tok, char *err, size_t errlen)
 	char schema[CS_SCHEMA_MAX];
 	int rc;
 
-	if (cloud_pg_cmd(c, err, errlen, "BEGIN"))
+	if (sp_pg_exec(c, "BEGIN", NULL, err, errlen))
 		return fail(c);
 	rc = cs_tenant_get(c, tenant, schema, err, errlen);
 	if (rc == CS_OK)
 		rc = insert_token(c, tenant, tok, err, errlen);
-	if (rc == CS_OK && cloud_pg_cmd(c, err, errlen, "COMMIT"))
+	if (rc == CS_OK && sp_pg_exec(c, "COMMIT", NULL, err, errlen))
 		rc = CS_ERR;
 	if (rc != CS_OK)
 		fail(c);
@@ -339,8 +339,8 @@ cs_token_revoke(PGconn *c, const char *id, char *err, size_t errlen)
 	PGresult *r;
 	int n;
 
-	r = cloud_pg_run(c, err, errlen, "UPDATE sp_cloud.tokens SET revoked_at = now()"
-	    " WHERE id = $1 AND revoked_at IS NULL", 1, p);
+	r = sp_pg_query(c, "UPDATE sp_cloud.tokens SET revoked_at = now()"
+	    " WHERE id = $1 AND revoked_at IS NULL", 1, p, NULL, err, errlen);
 	if (!r)
 		return CS_ERR;
 	n = atoi(PQcmdTuples(r));
@@ -376,7 +376,7 @@ cs_auth(PGconn *c, const char *id, const unsigned char hash[32], char *tenant,
 	PGresult *r;
 	int ok;
 
-	r = cloud_pg_prepared(c, err, errlen, cur ? "auth_cur" : "auth", 1, p);
+	r = sp_pg_prepared(c, cur ? "auth_cur" : "auth", 1, p, NULL, err, errlen);
 	if (!r)
 		return CS_ERR;
 	if (PQntuples(r) != 1 || PQgetlength(r, 0, 1) != 64 ||
@@ -415,7 +415,7 @@ cs_archive_current(PGconn *c, const char *tenant, int with_manifest, struct cs_a
 	PGresult *r;
 
 	memset(a, 0, sizeof *a);
-	r = cloud_pg_prepared(c, err, errlen, with_manifest ? "current_m" : "current", 1, p);
+	r = sp_pg_prepared(c, with_manifest ? "current_m" : "current", 1, p, NULL, err, errlen);
 	if (!r)
 		return CS_ERR;
 	if (PQntuples(r) != 1) {
@@ -474,7 +474,7 @@ cs_archive_store(PGconn *c, const char *tenant, int fd, struct cs_archive *a, in
 	long long total = 0;
 	int seq;
 
-	if (cloud_pg_cmd(c, err, errlen, "BEGIN"))
+	if (sp_pg_exec(c, "BEGIN", NULL, err, errlen))
 		return fail(c);
 	snprintf(sizes, sizeof sizes, "%lld", a->size);
 	snprintf(files, sizeof files, "%d", a->files);
@@ -485,7 +485,7 @@ cs_archive_store(PGconn *c, const char *tenant, int fd, struct cs_archive *a, in
 	    " manifest_sha256, manifest, files) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
 	    6, NULL, p, mlens, mfmts, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		cloud_pg_error(c, r, err, errlen);
+		sp_pg_error(c, r, NULL, err, errlen);
 		PQclear(r);
 		return fail(c);
 	}
@@ -507,7 +507,7 @@ cs_archive_store(PGconn *c, const char *tenant, int fd, struct cs_archive *a, in
 		r = PQexecParams(c, "INSERT INTO sp_cloud.archive_chunks (archive, seq, data)"
 		    " VALUES ($1, $2, $3)", 3, NULL, p, lens, fmts, 0);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			cloud_pg_error(c, r, err, errlen);
+			sp_pg_error(c, r, NULL, err, errlen);
 			PQclear(r);
 			free(buf);
 			return fail(c);
@@ -526,8 +526,8 @@ cs_archive_store(PGconn *c, const char *tenant, int fd, struct cs_archive *a, in
 	/* The tenant row lock orders concurrent pushes: each gets its own
 	 * generation and the last to commit is current. */
 	p[0] = tenant, p[1] = ids;
-	r = cloud_pg_run(c, err, errlen, "UPDATE sp_cloud.tenants SET generation = generation + 1,"
-	    " current_archive = $2 WHERE id = $1 RETURNING generation", 2, p);
+	r = sp_pg_query(c, "UPDATE sp_cloud.tenants SET generation = generation + 1,"
+	    " current_archive = $2 WHERE id = $1 RETURNING generation", 2, p, NULL, err, errlen);
 	if (!r)
 		return fail(c);
 	if (PQntuples(r) != 1) {
@@ -539,20 +539,21 @@ cs_archive_store(PGconn *c, const char *tenant, int fd, struct cs_archive *a, in
 	PQclear(r);
 	snprintf(gens, sizeof gens, "%lld", a->generation);
 	p[0] = ids, p[1] = gens;
-	r = cloud_pg_run(c, err, errlen, "UPDATE sp_cloud.archives SET generation = $2,"
-	    " uploaded_at = clock_timestamp() WHERE id = $1 RETURNING " TS("uploaded_at"), 2, p);
+	r = sp_pg_query(c, "UPDATE sp_cloud.archives SET generation = $2,"
+	    " uploaded_at = clock_timestamp() WHERE id = $1 RETURNING " TS("uploaded_at"), 2, p,
+	    NULL, err, errlen);
 	if (!r)
 		return fail(c);
 	snprintf(a->uploaded_at, sizeof a->uploaded_at, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
 	snprintf(keeps, sizeof keeps, "%d", keep > 0 ? keep : 1);
 	p[0] = tenant, p[1] = gens, p[2] = keeps;
-	r = cloud_pg_run(c, err, errlen, "DELETE FROM sp_cloud.archives WHERE tenant = $1"
-	    " AND generation <= $2::bigint - $3::bigint", 3, p);
+	r = sp_pg_query(c, "DELETE FROM sp_cloud.archives WHERE tenant = $1"
+	    " AND generation <= $2::bigint - $3::bigint", 3, p, NULL, err, errlen);
 	if (!r)
 		return fail(c);
 	PQclear(r);
-	if (cloud_pg_cmd(c, err, errlen, "COMMIT"))
+	if (sp_pg_exec(c, "COMMIT", NULL, err, errlen))
 		return fail(c);
 	return CS_OK;
 ioerr:
@@ -574,7 +575,7 @@ cs_archive_fetch(PGconn *c, long long id, int (*sink)(void *arg, const void *p, 
 	snprintf(ids, sizeof ids, "%lld", id);
 	if (!PQsendQueryParams(c, "SELECT data FROM sp_cloud.archive_chunks WHERE archive = $1"
 	    " ORDER BY seq", 1, NULL, p, NULL, NULL, 1) || !PQsetSingleRowMode(c)) {
-		cloud_pg_error(c, NULL, err, errlen);
+		sp_pg_error(c, NULL, NULL, err, errlen);
 		return -1;
 	}
 	while ((r = PQgetResult(c))) {
@@ -587,7 +588,7 @@ cs_archive_fetch(PGconn *c, long long id, int (*sink)(void *arg, const void *p, 
 			}
 			total += n;
 		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !failed) {
-			cloud_pg_error(c, r, err, errlen);
+			sp_pg_error(c, r, NULL, err, errlen);
 			failed = 1;
 		}
 		PQclear(r);
@@ -604,9 +605,9 @@ cs_deploy_add(PGconn *c, const char *tenant, const char *image, const char *tag,
 	PGresult *r;
 
 	*seen = NULL;
-	r = cloud_pg_run(c, err, errlen, "INSERT INTO sp_cloud.deployments (tenant, image, tag,"
+	r = sp_pg_query(c, "INSERT INTO sp_cloud.deployments (tenant, image, tag,"
 	    " status, request_id) VALUES ($1, $2, $3, $4, $5)"
-	    " ON CONFLICT (tenant, request_id) DO NOTHING RETURNING id", 5, p);
+	    " ON CONFLICT (tenant, request_id) DO NOTHING RETURNING id", 5, p, NULL, err, errlen);
 	if (!r)
 		return CS_ERR;
 	if (PQntuples(r) == 1) {
@@ -616,10 +617,9 @@ cs_deploy_add(PGconn *c, const char *tenant, const char *image, const char *tag,
 	}
 	PQclear(r);
 	/* this request was seen before: what became of it */
-	r = cloud_pg_run(c, err, errlen,
-	    "SELECT json_strip_nulls(json_build_object('deployment_id', id, 'image', image,"
+	r = sp_pg_query(c, "SELECT json_strip_nulls(json_build_object('deployment_id', id, 'image', image,"
 	    " 'tag', tag, 'status', status, 'exit_code', exit_code, 'app_url', app_url))::text"
-	    " FROM sp_cloud.deployments WHERE tenant = $1 AND request_id = $2", 2, q);
+	    " FROM sp_cloud.deployments WHERE tenant = $1 AND request_id = $2", 2, q, NULL, err, errlen);
 	if (!r)
 		return CS_ERR;
 	if (PQntuples(r) != 1) {
@@ -642,8 +642,9 @@ cs_deploy_finish(PGconn *c, const char *id, const char *status, int exit_code,
 	PGresult *r;
 
 	snprintf(code, sizeof code, "%d", exit_code);
-	r = cloud_pg_run(c, err, errlen, "UPDATE sp_cloud.deployments SET status = $2,"
-	    " exit_code = $3, app_url = $4, finished_at = clock_timestamp() WHERE id = $1", 4, p);
+	r = sp_pg_query(c, "UPDATE sp_cloud.deployments SET status = $2,"
+	    " exit_code = $3, app_url = $4, finished_at = clock_timestamp() WHERE id = $1", 4, p,
+	    NULL, err, errlen);
 	PQclear(r);
 	return r ? CS_OK : CS_ERR;
 }

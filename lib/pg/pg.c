@@ -173,11 +173,11 @@ sp_pg_error(PGconn *c, const PGresult *r, const char *what, char *err, size_t er
 		char d[512];
 
 		oneline(d, sizeof d, detail);
-		snprintf(err, errlen, "%s: %s (%s)", what, msg, d);
+		snprintf(err, errlen, "%s%s%s (%s)", what ? what : "", what ? ": " : "", msg, d);
 	} else {
-		snprintf(err, errlen, "%s: %s", what, msg);
+		snprintf(err, errlen, "%s%s%s", what ? what : "", what ? ": " : "", msg);
 	}
-	if (state && (!strcmp(state, "3F000") || !strcmp(state, "42P01"))) {
+	if (what && state && (!strcmp(state, "3F000") || !strcmp(state, "42P01"))) {
 		size_t k = strlen(err);
 
 		snprintf(err + k, errlen - k, "; is the schema applied (sp-dbimport --init)?");
@@ -195,6 +195,39 @@ sp_pg_exec(PGconn *c, const char *sql, const char *what, char *err, size_t errle
 		code = sp_pg_error(c, r, what, err, errlen);
 	PQclear(r);
 	return code;
+}
+
+/* r when it succeeded, else NULL with the error in err (r cleared). */
+static PGresult *
+checked(PGconn *c, PGresult *r, const char *what, char *err, size_t errlen)
+{
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return r;
+	sp_pg_error(c, r, what, err, errlen);
+	PQclear(r);
+	return NULL;
+}
+
+PGresult *
+sp_pg_query(PGconn *c, const char *sql, int n, const char *const *params, const char *what,
+    char *err, size_t errlen)
+{
+	return checked(c, PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0), what, err, errlen);
+}
+
+PGresult *
+sp_pg_prepared(PGconn *c, const char *stmt, int n, const char *const *params, const char *what,
+    char *err, size_t errlen)
+{
+	return checked(c, PQexecPrepared(c, stmt, n, params, NULL, NULL, 0), what, err, errlen);
+}
+
+int
+sp_pg_lost(PGconn *c)
+{
+	return !c || PQstatus(c) != CONNECTION_OK;
 }
 
 void

@@ -26,12 +26,26 @@ int sp_pg_session(PGconn *c, char *err, size_t errlen);
  * refused connection, 75 for deadlocks, serialization failures and
  * exhausted resources, 77 for permission errors, 78 for a missing schema,
  * table, database or role, 70 for the rest. Puts "what: message (detail)"
- * into err. */
+ * into err; what NULL: the message alone (sp-cloudd's), without the
+ * tools' hint at sp-dbimport --init for a missing table. */
 int sp_pg_error(PGconn *c, const PGresult *r, const char *what, char *err, size_t errlen);
 
-/* Run sql (no parameters, no rows wanted); 0 or an exit status with a
- * message naming what. */
+/* Run sql (no parameters, no rows wanted; several statements allowed);
+ * 0 or an exit status with a message naming what. */
 int sp_pg_exec(PGconn *c, const char *sql, const char *what, char *err, size_t errlen);
+
+/* Run sql with n text parameters: the result when its status is
+ * PGRES_COMMAND_OK or PGRES_TUPLES_OK (the caller clears it), else NULL
+ * with sp_pg_error's message in err. */
+PGresult *sp_pg_query(PGconn *c, const char *sql, int n, const char *const *params,
+    const char *what, char *err, size_t errlen);
+
+/* As sp_pg_query for the prepared statement stmt. */
+PGresult *sp_pg_prepared(PGconn *c, const char *stmt, int n, const char *const *params,
+    const char *what, char *err, size_t errlen);
+
+/* True when the connection is gone (none, or broken). */
+int sp_pg_lost(PGconn *c);
 
 /* Roll back whatever transaction the connection is in, ignoring errors
  * (used on every failure path so that nothing half-done stays). */
