@@ -89,13 +89,13 @@ check-layers: all
 
 # The README's test command: dependencies, build, then every test.
 check: deps
-	$(MAKE) all
+	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) all
 	tests/run
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan: deps
-	$(MAKE) OUT=build/asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' all
+	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) OUT=build/asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' all
 	SP_SANITIZED=1 SP_BIN=$(CURDIR)/build/asan/bin ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run
 

@@ -4,6 +4,9 @@
 REPO=$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)
 SP_BIN=${SP_BIN:-$REPO/bin}
 export PATH="$SP_BIN:$REPO/scripts:$PATH"
+# tests/run's python3 itself, not a version manager's shim (pyenv's costs
+# 70 ms of bash per call)
+[ -n "${SP_TEST_PYDIR:-}" ] && PATH="$SP_TEST_PYDIR:$PATH"
 export LC_ALL=C TZ=UTC
 export SP_ENV_FAST=1
 # No configuration leaks in from the developer's shell.
@@ -47,7 +50,7 @@ db_url() {
 
 # mkfile PATH [CONTENT]: create PATH (and its directories) with CONTENT.
 mkfile() {
-	mkdir -p "$(dirname "$1")"
+	case $1 in */*) mkdir -p "${1%/*}" ;; esac
 	printf '%s' "${2-}" >"$1"
 }
 
