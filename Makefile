@@ -114,7 +114,7 @@ fuzz: all $(FUZZ_BINS)
 	tests/fuzz/run $(FUZZ_TIME) $(FUZZ_BINS)
 
 fuzz-lib:
-	$(MAKE) OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' build/fuzz/obj/lib/libsp.a
+	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' build/fuzz/obj/lib/libsp.a
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c fuzz-lib
 	clang $(CPPFLAGS) -std=gnu11 $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
