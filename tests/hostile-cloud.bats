@@ -27,15 +27,22 @@ served() {
 	secs=${out##* }
 }
 
+# wait_for_file F: until F exists (at most 10 s).
+wait_for_file() {
+	local i
+	for i in $(seq 1 200); do [ -e "$1" ] && return 0; sleep 0.05; done
+	fail "$1 never appeared"
+}
+
 # lt A B: A < B for decimals.
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 @test "slowloris from one address: held to --max-per-address, others served at once" {
 	start_cloudd log2 --max-per-address 8 --header-timeout 0
-	slowpeer headers "$URL2/healthz" 40 2.5 --from 127.0.0.1 >attack.json &
+	slowpeer headers "$URL2/healthz" 40 2.5 --from 127.0.0.1 --ready ready >attack.json &
 	peer=$!
 	EXTRA_PIDS="$EXTRA_PIDS $peer"
-	sleep 1
+	wait_for_file ready
 	served 127.0.0.2 "$URL2/healthz"
 	[ "$code" = 200 ] || fail "second client: $code"
 	lt "$secs" 0.5 || fail "second client waited $secs s"
@@ -48,11 +55,11 @@ lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 	start_cloudd log2 --max-connections 24 --max-per-address 0 --header-timeout 2
 	peers=()
 	for i in 11 12 13; do
-		slowpeer headers "$URL2/healthz" 8 6 --from "127.0.0.$i" >"attack$i.json" &
+		slowpeer headers "$URL2/healthz" 8 6 --from "127.0.0.$i" --ready "ready$i" >"attack$i.json" &
 		peers+=($!)
 		EXTRA_PIDS="$EXTRA_PIDS $!"
 	done
-	sleep 1
+	for i in 11 12 13; do wait_for_file "ready$i"; done
 	# every slot is held: a newcomer is turned away ...
 	served 127.0.0.2 "$URL2/healthz"
 	[ "$code" != 200 ] || fail "served although all slots were taken"

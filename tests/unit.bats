@@ -18,3 +18,4 @@ unit() {
 @test "unit: tree paths, UTF-8, shown names, base64" { unit path; }
 @test "unit: UUIDv5 against python's uuid, parsing and formatting" { unit uuid; }
 @test "unit: the manifest checksum against hashlib; manifest text round trip and refusals" { unit mchecksum; }
+@test "unit: YAML to JSON types, refusals with line and column, dump -> load round trip" { unit yaml; }

@@ -14,6 +14,7 @@
 #include "core/path.h"
 #include "core/tstamp.h"
 #include "core/uuid.h"
+#include "local/yamlval.h"
 
 static int failures, checks;
 
@@ -44,6 +45,14 @@ t_tstamp(void)
 		{"99999-01-01", NULL},
 		{"2026-11-23T24:00:00Z", NULL},
 		{"yesterday", NULL},
+		/* the front matter dates sp-scan reads (published_at: …) */
+		{"2024-01-15", "2024-01-15T00:00:00Z"},
+		{"2024-03-01T10:30:00+02:00", "2024-03-01T08:30:00Z"},
+		{"2024-03-01 10:30:00.120", "2024-03-01T10:30:00.12Z"},
+		{"2024-03-01t23:59:59.9999995Z", "2024-03-02T00:00:00Z"},	/* rounds into the next day */
+		{"2024-12-31T22:00:00-05:30", "2025-01-01T03:30:00Z"},
+		{"2024-13-01", NULL},
+		{"2024-01-15T25:00:00Z", NULL},
 	};
 	char out[SP_TSTAMP_LEN];
 
@@ -215,12 +224,92 @@ t_mchecksum(void)
 	}
 }
 
+/* YAML text -> the compact JSON sp_yaml_load gives (NULL: refused, with
+ * "LINE:COLUMN" starting the reason), then sp_yaml_dump -> sp_yaml_load
+ * gives every value back. */
+static void
+t_yaml(void)
+{
+	static const struct { const char *yaml, *json; } load[] = {
+		{"base: &b {x: 1}\nref: *b\n", "{\"base\":{\"x\":1},\"ref\":{\"x\":1}}"},
+		{"str: !!str 12\nint: 0x1F\noct: 0o17\nneg: -7\nflt: 1.5e3\n",
+		    "{\"str\":\"12\",\"int\":31,\"oct\":15,\"neg\":-7,\"flt\":1500.0}"},
+		{"q: \"true\"\nplain: yes\nt: true\nf: False\n", "{\"q\":\"true\",\"plain\":\"yes\",\"t\":true,\"f\":false}"},
+		{"nul: ~\nempty:\nN: null\n", "{\"nul\":null,\"empty\":null,\"N\":null}"},
+		{"d: 2024-01-15\n", "{\"d\":\"2024-01-15\"}"},	/* a date is text in the core schema */
+		{"l: [a, 1, [b]]\n", "{\"l\":[\"a\",1,[\"b\"]]}"},
+		{"s: |\n  two\n  lines\n", "{\"s\":\"two\\nlines\\n\"}"},
+		{"u: \"\\u00fc \\U0001F600\"\n", "{\"u\":\"\xc3\xbc \xf0\x9f\x98\x80\"}"},
+		{"1: one\n", "{\"1\":\"one\"}"},
+		{"", "null"},
+		{"a: 1\na: 2\n", NULL},			/* duplicate key */
+		{"x: !custom 1\n", NULL},		/* unknown tag */
+		{"x: .inf\n", NULL},
+		{"x: 99999999999999999999\n", NULL},	/* beyond 64 bits */
+		{"x: [1, 2\n", NULL},
+		{"x: \"a\\0b\"\n", NULL},		/* NUL */
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof load / sizeof *load; i++) {
+		json_t *marks = NULL, *v;
+		char *got = NULL;
+
+		err[0] = '\0';
+		v = sp_yaml_load(load[i].yaml, strlen(load[i].yaml), 0, &marks, err, sizeof err);
+		if (v)
+			got = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+		if (load[i].json)
+			CHECK(got && !strcmp(got, load[i].json), "sp_yaml_load(%s) = %s, want %s (%s)",
+			    load[i].yaml, got ? got : "NULL", load[i].json, err);
+		else
+			CHECK(!v && err[0] >= '1' && err[0] <= '9' && strchr(err, ':'),
+			    "sp_yaml_load(%s) accepted (%s) or no LINE:COLUMN (%s)", load[i].yaml,
+			    got ? got : "", err);
+		free(got);
+		json_decref(v);
+		json_decref(marks);
+	}
+	/* where an error is: line and column, offset by line0 */
+	{
+		json_t *v = sp_yaml_load("a: 1\nb: [\n", 10, 4, NULL, err, sizeof err);
+		CHECK(!v && !strncmp(err, "7:", 2), "line0 4, error on line 3: \"%s\"", err);
+		json_decref(v);
+	}
+	/* dump -> load: strings that look like other types, multi-line and odd
+	 * ones, nested keys, numbers */
+	static const char *const values[] = {
+		"{\"a\":\"true\",\"b\":\"12\",\"c\":\"~\",\"d\":\"null\",\"e\":\"1.5e3\",\"f\":\"0x1F\",\"g\":\"\"}",
+		"{\"m\":\"two\\nlines\",\"t\":\"trailing\\n\\n\",\"lead\":\"  spaced\",\"colon\":\"a: b\",\"hash\":\"# no\"}",
+		"{\"u\":\"\\u00dcbersetzer \\u2014 \\u7ffb\\u8a33\",\"dash\":\"- x\",\"q\":\"'\\\"\",\"tab\":\"a\\tb\"}",
+		"{\"n\":{\"z\":1,\"a\":[1,2.5,-3,null,true,{\"k\":\"v\"}],\"e\":{},\"l\":[]},\"f\":0.1,\"big\":9007199254740993}",
+		"{\"date\":\"2024-01-15\",\"yes\":\"yes\",\"star\":\"*a\",\"amp\":\"&a\",\"bang\":\"!x\",\"pct\":\"%x\"}",
+	};
+	for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+		json_error_t je;
+		json_t *in = json_loads(values[i], 0, &je), *back = NULL;
+		size_t len;
+		char *y = sp_yaml_dump(in, 0, &len, err, sizeof err);
+
+		if (y)
+			back = sp_yaml_load(y, len, 0, NULL, err, sizeof err);
+		CHECK(in && y && back && json_equal(in, back), "dump -> load #%zu: %s\n%s", i, err,
+		    y ? y : "");
+		free(y);
+		json_decref(in);
+		json_decref(back);
+	}
+	CHECK(sp_yaml_plain_is_special("true", 4) && sp_yaml_plain_is_special("12", 2) &&
+	    sp_yaml_plain_is_special("", 0) && !sp_yaml_plain_is_special("hello", 5),
+	    "sp_yaml_plain_is_special");
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } groups[] = {
 	{"tstamp", t_tstamp}, {"glob", t_glob}, {"path", t_path}, {"uuid", t_uuid},
-	{"mchecksum", t_mchecksum},
+	{"mchecksum", t_mchecksum}, {"yaml", t_yaml},
 };
 
 int
