@@ -14,12 +14,13 @@
 #include "core/cli.h"
 #include "core/err.h"
 #include "core/fsutil.h"
+#include "core/glob.h"
 #include "core/path.h"
 #include "rec/ndjson.h"
 
 static const char usage[] =
-    "usage: sp-unpack [-n] [--delete] [--remove LIST] [--max-size SIZE] [--sync]\n"
-    "                 [--plain] [ARCHIVE] DIR\n"
+    "usage: sp-unpack [-n] [--delete] [--remove LIST] [-f GLOB]... [--max-size SIZE]\n"
+    "                 [--sync] [--plain] [ARCHIVE] DIR\n"
     "Verify the tar.gz ARCHIVE (or stdin, or \"-\") against its manifest, refuse\n"
     "anything unsafe, then make DIR the new tree in one atomic step. Writes a\n"
     "file record per file installed.\n"
@@ -27,6 +28,9 @@ static const char usage[] =
     "      --delete      remove local files the archive does not list\n"
     "      --remove LIST remove the local files named by the file records in\n"
     "                    LIST (\"-\": stdin) in the same atomic step\n"
+    "  -f, --filter GLOB install only the archive's files whose path matches\n"
+    "                    GLOB (repeatable; as sp-diff --filter), all verified;\n"
+    "                    --delete then removes only matching local files\n"
     "      --max-size N  refuse archives larger than N bytes (K/M/G/T; default 4G)\n"
     "      --max-ratio N refuse gzip data inflating over N:1 past 64M (default 200; 0: any)\n"
     "      --sync        flush the new tree to disk before switching\n"
@@ -51,8 +55,23 @@ on_removed(const char *path, int conflict, void *arg)
 	r->v[r->n++] = sp_strdup(path);
 }
 
+/* The --filter globs: an archive path is installed when one matches (all
+ * when there are none), as sp-diff --filter matches a file record. */
+static const char **globs;
+static size_t nglobs;
+
+static int
+wanted(const char *path)
+{
+	for (size_t i = 0; i < nglobs; i++)
+		if (sp_glob_match(globs[i], path))
+			return 1;
+	return nglobs == 0;
+}
+
 /* Install (or with st NULL, only verify) every entry; returns 0 or an
- * exit status with the message in err. */
+ * exit status with the message in err. Entries --filter leaves out are
+ * verified as they stream by and not installed. */
 static int
 extract(struct sp_areader *ar, struct sp_stage *st, char *err, size_t errlen)
 {
@@ -62,7 +81,7 @@ extract(struct sp_areader *ar, struct sp_stage *st, char *err, size_t errlen)
 	int t, fd;
 
 	while ((t = sp_areader_next(ar, &e, err, errlen)) == 0) {
-		if (!st)
+		if (!st || !wanted(e.path))
 			continue;
 		switch (e.kind) {
 		case SP_AE_DIR:
@@ -124,6 +143,25 @@ read_remove(const char *list, size_t *n)
 	return v;
 }
 
+/* The part of manifest m that --filter keeps, in *sub (its file array
+ * shares m's strings; free sub->v only); m itself without a filter. */
+static const struct sp_manifest *
+in_scope(const struct sp_manifest *m, struct sp_manifest *sub)
+{
+	if (!nglobs)
+		return m;
+	*sub = *m;
+	sub->v = sp_calloc(m->n ? m->n : 1, sizeof *sub->v);
+	sub->n = 0;
+	sub->total = 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (wanted(m->v[i].path)) {
+			sub->v[sub->n++] = m->v[i];
+			sub->total += m->v[i].size;
+		}
+	return sub;
+}
+
 static void
 emit_installed(const struct sp_manifest *m)
 {
@@ -158,6 +196,7 @@ main(int argc, char **argv)
 		{"max-ratio", required_argument, NULL, 'Q'},
 		{"sync", no_argument, NULL, 'S'},
 		{"plain", no_argument, NULL, 'P'},
+		{"filter", required_argument, NULL, 'f'},
 		SP_STD_LONGOPTS,
 		{0},
 	};
@@ -165,6 +204,8 @@ main(int argc, char **argv)
 	struct removed rm = {0};
 	struct sp_areader *ar;
 	struct sp_stage *st = NULL;
+	struct sp_manifest sub = {0};
+	const struct sp_manifest *m;
 	const char *archive = "-", *dir, *list = NULL;
 	char **drop = NULL;
 	size_t ndrop = 0;
@@ -173,9 +214,11 @@ main(int argc, char **argv)
 	size_t i;
 
 	sp_setprog(argv[0]);
-	while ((c = getopt_long(argc, argv, "hn", lopts, NULL)) != -1) {
+	globs = sp_calloc((size_t)argc, sizeof *globs);
+	while ((c = getopt_long(argc, argv, "hnf:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': dry = 1; break;
+		case 'f': globs[nglobs++] = optarg; break;
 		case 'D': rm.del = 1; break;
 		case 'R': list = optarg; break;
 		case 'M': max_size = sp_parse_size("--max-size", optarg); break;
@@ -211,13 +254,14 @@ main(int argc, char **argv)
 			sp_stage_abort(st);
 		sp_die(t, "%s", err);
 	}
-	sp_stage_keep(st, dir, sp_areader_manifest(ar), rm.del, drop, ndrop, on_removed, &rm);
+	m = in_scope(sp_areader_manifest(ar), &sub);
+	sp_stage_keep(st, dir, m, rm.del, drop, ndrop, globs, nglobs, on_removed, &rm);
 	if (st)
 		sp_stage_commit(st, sync);
 	if (fd != STDIN_FILENO)
 		close(fd);
 
-	emit_installed(sp_areader_manifest(ar));
+	emit_installed(m);
 	for (i = 0; i < rm.n; i++) {
 		json_t *rec = json_object();
 
@@ -231,6 +275,8 @@ main(int argc, char **argv)
 	for (i = 0; i < ndrop; i++)
 		free(drop[i]);
 	free(drop);
+	free(sub.v);
+	free(globs);
 	sp_areader_free(ar);
 	sp_finish_stdout();
 	return 0;

@@ -260,6 +260,37 @@ pack() {
 	[ -z "$(ls -A d/emptydir)" ]
 }
 
+@test "sp-unpack --filter: only matching files installed (as GNU tar extracts them), all verified; --delete within the filter" {
+	tree t
+	mkfile t/docs/x.md "x"
+	mkfile t/docs/deep/y.md "y"
+	pack t a.tgz
+	mkfile d/a.txt "old a"
+	mkfile d/docs/x.md "old x"
+	mkfile d/docs/old.md "gone with --delete"
+	mkfile d/notes/only.md "gone too, and its directory"
+	mkfile d/local.txt "mine, outside the filter"
+	run --separate-stderr sp-unpack -f 'docs/**' -f '**/*.md' --delete a.tgz d
+	assert_success
+	# the matching files are GNU tar's matching files
+	mkdir g && tar -xzf a.tgz -C g --wildcards 'docs/*' 'café.md'
+	for f in docs/x.md docs/deep/y.md café.md; do cmp "g/$f" "d/$f"; done
+	[ "$(cat d/a.txt)" = "old a" ] && [ "$(cat d/local.txt)" = "mine, outside the filter" ]
+	[ ! -e d/sub ] && [ ! -e d/run.sh ] && [ ! -e d/l ]
+	[ ! -e d/docs/old.md ] && [ ! -e d/notes ]
+	assert_equal "$(jq -r 'select(.deleted | not) | .path' <<<"$output" | sort | tr '\n' ' ')" "café.md docs/deep/y.md docs/x.md "
+	assert_equal "$(jq -r 'select(.deleted) | .path' <<<"$output" | tr '\n' ' ')" "docs/old.md notes/only.md "
+	# a file outside the filter is still verified: a lie there refuses all
+	rm -rf g && mkdir g gm && tar -xzf a.tgz -C g && mv g/.sp-manifest.json gm/
+	printf 'tampered' >g/sub/b.txt
+	tar -czf bad.tgz -C gm .sp-manifest.json -C ../g .
+	snapshot d >before
+	run --separate-stderr sp-unpack -f 'docs/**' bad.tgz d
+	assert_failure 65
+	[[ "$stderr" == *"sub/b.txt"* ]] || fail "$stderr"
+	snapshot d | cmp - before
+}
+
 @test "sp-unpack: a bad --remove list is refused, naming file and line, DIR untouched" {
 	tree t
 	pack t a.tgz

@@ -14,6 +14,7 @@
 
 #include "archive/stage.h"
 #include "core/err.h"
+#include "core/glob.h"
 #include "core/fsutil.h"
 #include "core/path.h"
 
@@ -244,6 +245,8 @@ struct kctx {
 	int del;
 	char *const *drop;	/* sorted paths that go even without del */
 	size_t ndrop;
+	const char *const *scope;	/* globs: del removes only what they match */
+	size_t nscope;
 	void (*removed)(const char *, int, void *);
 	void *arg;
 	const char *dir;
@@ -277,6 +280,18 @@ static int
 dropped(const struct kctx *k, const char *rel)
 {
 	return k->ndrop && bsearch(&rel, k->drop, k->ndrop, sizeof *k->drop, namecmp);
+}
+
+/* True when del may remove rel: no scope, or a glob of it matches. */
+static int
+deletable(const struct kctx *k, const char *rel)
+{
+	if (!k->del)
+		return 0;
+	for (size_t i = 0; i < k->nscope; i++)
+		if (sp_glob_match(k->scope[i], rel))
+			return 1;
+	return k->nscope == 0;
 }
 
 /* True for the errors of a hard link that a copy can stand in for: a
@@ -382,8 +397,8 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 
 			if (!all && sp_manifest_find(k->m, rel))
 				sub_all = sub_conflict = 1;
-			else if (!all && k->del && !has_below(k->m, rel))
-				sub_all = 1;
+			else if (!all && k->del && !k->nscope && !has_below(k->m, rel))
+				sub_all = 1;	/* (in a scope, file by file below) */
 			cfd = openat(ofd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd < 0)
 				sp_die_errno(SP_EX_IOERR, "%s/%s", k->dir, rel);
@@ -417,8 +432,9 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 			;	/* replaced by the archive's version */
 		} else if (has_below(k->m, rel)) {
 			k->removed(rel, 1, k->arg);
-		} else if (k->del) {
+		} else if (deletable(k, rel)) {
 			k->removed(rel, 0, k->arg);
+			ndropped += k->nscope > 0;	/* a directory it empties goes too */
 		} else if (dropped(k, rel)) {
 			k->removed(rel, 0, k->arg);
 			ndropped++;
@@ -438,9 +454,10 @@ keep_walk(struct kctx *k, int ofd, int nfd, const char *prefix, int all, int con
 
 void
 sp_stage_keep(struct sp_stage *st, const char *dir, const struct sp_manifest *m, int del,
-    char *const *drop, size_t ndrop, void (*removed)(const char *, int, void *), void *arg)
+    char *const *drop, size_t ndrop, const char *const *scope, size_t nscope,
+    void (*removed)(const char *, int, void *), void *arg)
 {
-	struct kctx k = {m, del, drop, ndrop, removed, arg, dir};
+	struct kctx k = {m, del, drop, ndrop, scope, nscope, removed, arg, dir};
 	int ofd;
 
 	if (st && !st->existed)

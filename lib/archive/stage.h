@@ -33,10 +33,12 @@ void sp_stage_mkdir(struct sp_stage *st, const char *path);
  * (manifest m) does not list: kept (hard-linked into the staging tree)
  * unless del or its path is one of drop[0..ndrop) (sorted by strcmp);
  * removed(path) is called for each one that goes, also for those in the
- * way of the archive's own files and directories. With a NULL st nothing
- * is written (a dry run of dir). Dies 74 on errors. */
+ * way of the archive's own files and directories. With scope[0..nscope)
+ * (globs, sp_glob_match), del removes only the files whose path one of
+ * them matches. With a NULL st nothing is written (a dry run of dir).
+ * Dies 74 on errors. */
 void sp_stage_keep(struct sp_stage *st, const char *dir, const struct sp_manifest *m, int del,
-    char *const *drop, size_t ndrop,
+    char *const *drop, size_t ndrop, const char *const *scope, size_t nscope,
     void (*removed)(const char *path, int conflict, void *arg), void *arg);
 
 /* Make the staging tree DIR in one step (renameat2 RENAME_EXCHANGE, or a
