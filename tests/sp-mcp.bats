@@ -63,7 +63,7 @@ services() {
 	[ "$(wc -l <out)" -eq 2 ]	# initialize and ping only
 }
 
-@test "sp-mcp: tools/list offers sync with the SPEC schema, enums and descriptions" {
+@test "sp-mcp: tools/list offers sync with the schema of sp-mcp(1), enums and descriptions" {
 	session 2025-11-25 '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'
 	run jq -c '.result.tools | map(.name)' <(resp 1)
 	assert_output '["sync"]'
