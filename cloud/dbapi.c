@@ -103,6 +103,7 @@ cloud_db_import(struct cloud_call *k)
 		return;
 	}
 	sp_docr_max_row(r, (size_t)k->srv->cfg.max_row);
+	sp_docr_allow_delete(r, 1);	/* sp's pushes with --delete */
 	if ((c = tenant_conn(k, schema))) {
 		memset(&o, 0, sizeof o);
 		o.schema = schema;

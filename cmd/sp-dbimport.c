@@ -93,7 +93,7 @@ read_records(struct sp_dbimport *im, struct opts *o, const char *file)
 }
 
 static void
-read_document(struct sp_dbimport *im, const char *file)
+read_document(struct sp_dbimport *im, const char *file, int del)
 {
 	const char *name = file && strcmp(file, "-") ? file : "<stdin>";
 	FILE *fp = stdin;
@@ -106,8 +106,9 @@ read_document(struct sp_dbimport *im, const char *file)
 		sp_die_errno(sp_ex_for_errno(errno), "%s", file);
 	if (!(r = sp_docr_new(sp_docr_read_file, fp)))
 		sp_die(SP_EX_SOFTWARE, "out of memory");
+	sp_docr_allow_delete(r, del);	/* without --delete, "delete:T" is refused */
 	while ((rc = sp_docr_next(r, &rec, err, sizeof err)) == 1) {
-		rc = sp_dbimport_add(im, rec, 0, why, sizeof why);
+		rc = sp_dbimport_add(im, rec, sp_docr_deletion(r), why, sizeof why);
 		json_decref(rec);
 		if (rc)
 			sp_die(rc, "%s: %s: %s", name, sp_docr_where(r), why);
@@ -185,7 +186,7 @@ main(int argc, char **argv)
 	if (!(im = sp_dbimport_new()))
 		sp_die(SP_EX_SOFTWARE, "out of memory");
 	if (o.document)
-		read_document(im, optind < argc ? argv[optind] : NULL);
+		read_document(im, optind < argc ? argv[optind] : NULL, o.del);
 	else
 		read_records(im, &o, optind < argc ? argv[optind] : NULL);
 	conn = connect_db();

@@ -281,6 +281,38 @@ port: 8080"
 	[ "$(psql -X -At "$DATABASE_URL" -c "select count(*) from agent_skills where skill_id = 'extra'")" -eq 0 ]
 }
 
+@test "database push --delete: rows gone locally go in the cloud too, in the same step; dry run counts them; a filter scopes them" {
+	sample services
+	sp-sync skills push >/dev/null
+	sp-sync content push >/dev/null
+	sp-sync database push >/dev/null
+	greet=$(psql -X -At "$DATABASE_URL" -c "select id from agent_skills where skill_id = 'greet'")
+	psql -X -q "$DATABASE_URL" -c "delete from agent_skills where skill_id = 'greet'" \
+		-c "delete from content where slug = '$(psql -X -At "$DATABASE_URL" -c 'select slug from content order by slug limit 1')'" \
+		-c "update agent_skills set description = 'edited' where skill_id = 'summarize'"
+	# without --delete: the removed rows are kept in the cloud, and named
+	run sp-sync --dry-run database push
+	assert_success
+	assert_equal "$(jq -c '[.items_synced, .items_deleted, (.details.only_in_cloud | length), .details.removed_action]' <<<"$output")" '[1,0,2,"kept"]'
+	# a dry run with --delete counts exactly what would go, and changes nothing
+	run sp-sync --dry-run --delete database push
+	assert_equal "$(jq -c '[.items_synced, .items_deleted, .details.removed_action]' <<<"$output")" '[1,2,"deleted"]'
+	[ "$(sp-download -q database | wc -l)" -eq "$(( $(rows | wc -l) + 2 ))" ]
+	# a filter scopes the deletions: only the skill goes
+	run sp-sync --filter skills --delete database push
+	assert_success
+	assert_equal "$(jq -c '[.items_synced, .items_deleted, .details.upload.deleted, .details.only_in_cloud]' <<<"$output")" \
+		"[1,1,1,[\"agent_skills/$greet\"]]"
+	[ -z "$(sp-download -q database | jq -r 'select(.data.skill_id == "greet")')" ]
+	[ "$(sp-download -q database | wc -l)" -eq "$(( $(rows | wc -l) + 1 ))" ]
+	# then everything: the cloud's rows are the local rows
+	run sp-sync --delete database push
+	assert_equal "$(jq -c '[.items_synced, .items_deleted]' <<<"$output")" '[0,1]'
+	diff <(sp-dbexport | sort) <(sp-download -q database | sort)
+	run sp-sync --delete database push
+	assert_equal "$(jq -c '[.items_synced, .items_deleted, .details.unchanged]' <<<"$output")" '[0,0,true]'
+}
+
 @test "skills and content: disk -> database -> a new disk tree, lossless" {
 	sample services
 	run sp-sync skills push

@@ -235,7 +235,7 @@ R
 	{ rows; echo '{"type":"file","path":"x"}'; } >bad1
 	xrun sp-upload database bad1
 	[ "$status" -eq 65 ]
-	[[ "$stderr" == *"bad1:5: expected a row record"* ]]
+	[[ "$stderr" == *"bad1:5: expected a row or diff record"* ]]
 	{ rows; echo '{"type":"row","table":"agents","data":{"id":"51111111-1111-4111-8111-111111111111"}}'; } >bad2
 	xrun sp-upload database bad2
 	[ "$status" -eq 65 ]

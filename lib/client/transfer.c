@@ -14,6 +14,7 @@
 #include "core/path.h"
 #include "core/uuid.h"
 #include "db/doc.h"
+#include "db/tables.h"
 #include "rec/ndjson.h"
 
 /* The archive record on in: exactly one, with a path (into *path). */
@@ -92,27 +93,104 @@ to_fd(void *arg, const char *buf, size_t n)
 	return sp_write_all(*(int *)arg, buf, n);
 }
 
+/* The row of rec to send and whether it is a deletion: 1 (send), 0 (not
+ * sent: unchanged, or removed without del; *skipped counts the latter),
+ * or dies 65 naming the record's line. */
+static int
+doc_item(struct sp_reader *in, json_t *rec, int del, json_t **row, int *isdel, long long *skipped)
+{
+	const char *type = sp_record_type(rec), *status;
+
+	*row = rec;
+	*isdel = 0;
+	if (!strcmp(type, "row"))
+		return 1;
+	if (strcmp(type, "diff"))
+		sp_reader_die(in, "expected a row or diff record, not \"%s\"", type);
+	status = json_string_value(json_object_get(rec, "status"));
+	*row = json_object_get(rec, "record");
+	if (!status || !json_is_object(*row))
+		sp_reader_die(in, "a diff record needs a \"status\" and a \"record\" object");
+	if (!strcmp(status, "unchanged"))
+		return 0;
+	if (!strcmp(status, "removed")) {
+		if (!del) {
+			++*skipped;
+			return 0;
+		}
+		*isdel = 1;
+		return 1;
+	}
+	if (strcmp(status, "added") && strcmp(status, "modified"))
+		sp_reader_die(in, "diff record with unknown status \"%.40s\"", status);
+	return 1;
+}
+
 long long
-sp_upload_document(struct sp_reader *in, int fd)
+sp_upload_document(struct sp_reader *in, int fd, int del, long long *deletes, long long *skipped)
 {
 	struct sp_docw *w = sp_docw_new(to_fd, &fd);
+	FILE *spool[16] = {0};	/* the ids to delete, one file per table */
 	long long rows = 0;
 	char err[1024];
-	json_t *rec;
-	int code;
+	json_t *rec, *row;
+	int code, isdel;
 
+	*deletes = *skipped = 0;
 	if (!w)
 		sp_die(SP_EX_SOFTWARE, "out of memory");
 	while ((rec = sp_reader_next(in))) {
-		if (strcmp(sp_record_type(rec), "row"))
-			sp_reader_die(in, "expected a row record, not \"%s\"", sp_record_type(rec));
-		code = sp_docw_row(w, rec, err, sizeof err);
+		if (!doc_item(in, rec, del, &row, &isdel, skipped)) {
+			json_decref(rec);
+			continue;
+		}
+		if (isdel) {
+			/* deletions go after the rows, table by table: spooled,
+			 * as sp-diff's order interleaves them with the rows */
+			const char *table = json_string_value(json_object_get(row, "table"));
+			const char *id = json_string_value(json_object_get(json_object_get(row, "data"), "id"));
+			const struct sp_dbtable *t = table ? sp_db_table(table) : NULL;
+			int i;
+
+			if (!t && table)
+				t = sp_db_doc_table(table);
+			if (!t || !id || !*id || strchr(id, '\n'))
+				sp_reader_die(in, "a removed row needs a known \"table\" and a \"data\".\"id\" string");
+			i = sp_db_table_index(t);
+			if (!spool[i] && !(spool[i] = tmpfile()))
+				sp_die_errno(SP_EX_IOERR, "spool");
+			if (fprintf(spool[i], "%s\n", id) < 0)
+				sp_die_errno(SP_EX_IOERR, "spool");
+			++*deletes;
+			json_decref(rec);
+			continue;
+		}
+		code = sp_docw_row(w, row, err, sizeof err);
 		json_decref(rec);
 		if (code == SP_EX_DATAERR)
 			sp_reader_die(in, "%s", err);
 		if (code)
 			sp_die(code, "%s", err);
 		rows++;
+	}
+	for (int i = 0; i < sp_db_ntables; i++) {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+
+		if (!spool[i])
+			continue;
+		if (fflush(spool[i]) != 0 || fseek(spool[i], 0, SEEK_SET) != 0)
+			sp_die_errno(SP_EX_IOERR, "spool");
+		while ((n = getline(&line, &cap, spool[i])) > 0) {
+			line[n - 1] = '\0';
+			if ((code = sp_docw_delete(w, sp_db_tables[i].name, line, err, sizeof err)))
+				sp_die(code, "%s", err);
+		}
+		if (ferror(spool[i]))
+			sp_die_errno(SP_EX_IOERR, "spool");
+		free(line);
+		fclose(spool[i]);
 	}
 	if ((code = sp_docw_finish(w, NULL, err, sizeof err)))
 		sp_die(code, "%s", err);

@@ -19,11 +19,16 @@
  * differs from it, 66 when there is no archive. */
 json_t *sp_upload_archive(const char *arg, struct sp_http_body *b, int *fd, char **name);
 
-/* Write the DatabaseExport document made of the row records read from in
- * into the file fd, streaming (no row is kept); returns the number of rows.
- * Dies 65 naming the line of a bad record (a non-row, an unknown table, a
+/* Write the DatabaseExport document made of the records read from in into
+ * the file fd, streaming (no row is kept; the ids to delete are spooled):
+ * row records, and diff records (sp-diff's) whose added or modified record
+ * is sent and whose removed one becomes a deletion with del ("delete:T"
+ * members; without del it is counted in *skipped), unchanged ones not
+ * sent. Returns the number of rows, *deletes the deletions. Dies 65
+ * naming the line of a bad record (another type, an unknown table, a
  * table whose rows do not come together), 74 on a write error. */
-long long sp_upload_document(struct sp_reader *in, int fd);
+long long sp_upload_document(struct sp_reader *in, int fd, int del, long long *deletes,
+    long long *skipped);
 
 /* Write the rows of the DatabaseExport document in the file fd to stdout
  * as row records, all or nothing: they go to a spool first, and only a

@@ -25,8 +25,11 @@ struct sp_docw {
 	int cur;		/* table whose array is open, or -1 */
 	int first;		/* no row in the open array yet */
 	int started;		/* '{' written */
-	int done[MAXT];		/* array written (or open) */
+	int done[2 * MAXT];	/* array written (or open); MAXT + i: deletions of table i */
 };
+
+/* The member of deletions of table doc: "delete:DOC". */
+#define DEL_PREFIX "delete:"
 
 int
 sp_docw_write_file(void *fp, const char *buf, size_t n)
@@ -74,15 +77,25 @@ flush_out(struct sp_docw *w, size_t atleast, char *err, size_t errlen)
 	return 0;
 }
 
-/* Close the open array and open the one of table i. */
+/* Close the open array and open member i: the rows of table i, or for
+ * MAXT + i its deletions. */
 static void
 open_table(struct sp_docw *w, int i)
 {
+	const char *doc = sp_db_tables[i % MAXT].doc;
+
 	if (w->cur >= 0)
 		sp_strbuf_putc(&w->out, ']');
 	sp_strbuf_putc(&w->out, w->started ? ',' : '{');
 	w->started = 1;
-	sp_json_quote(&w->out, sp_db_tables[i].doc, strlen(sp_db_tables[i].doc));
+	if (i >= MAXT) {
+		char key[64];
+
+		snprintf(key, sizeof key, DEL_PREFIX "%s", doc);
+		sp_json_quote(&w->out, key, strlen(key));
+	} else {
+		sp_json_quote(&w->out, doc, strlen(doc));
+	}
 	sp_strbuf_puts(&w->out, ":[");
 	w->cur = i;
 	w->first = 1;
@@ -116,6 +129,36 @@ sp_docw_row_json(struct sp_docw *w, const char *table, const char *json, size_t 
 		sp_strbuf_putc(&w->out, ',');
 	w->first = 0;
 	sp_strbuf_add(&w->out, json, n);
+	return flush_out(w, CHUNK, err, errlen);
+}
+
+int
+sp_docw_delete(struct sp_docw *w, const char *table, const char *id, char *err, size_t errlen)
+{
+	const struct sp_dbtable *t = sp_db_table(table);
+	int i;
+
+	if (!t)
+		t = sp_db_doc_table(table);
+	if (!t) {
+		snprintf(err, errlen, "unknown table \"%.64s\"", table);
+		return SP_EX_DATAERR;
+	}
+	i = MAXT + sp_db_table_index(t);
+	if (i != w->cur) {
+		if (w->done[i]) {
+			snprintf(err, errlen, "deletions of table %s come after others; "
+			    "the document needs each table's deletions together", t->name);
+			return SP_EX_DATAERR;
+		}
+		open_table(w, i);
+	}
+	if (!w->first)
+		sp_strbuf_putc(&w->out, ',');
+	w->first = 0;
+	sp_strbuf_puts(&w->out, "{\"id\":");
+	sp_json_quote(&w->out, id, strlen(id));
+	sp_strbuf_putc(&w->out, '}');
 	return flush_out(w, CHUNK, err, errlen);
 }
 
@@ -191,7 +234,10 @@ struct sp_docr {
 	int first;		/* nothing yet in the object/array */
 	int table;		/* index of the member's table, -1 other key */
 	int is_ts;		/* member is "timestamp" */
-	int seen[MAXT];
+	int is_del;		/* member is "delete:TABLE" (deletions) */
+	int allow_del;		/* deletions taken (sp_docr_allow_delete) */
+	int elem_del;		/* the row last returned is a deletion */
+	int seen[2 * MAXT];
 	long long idx;		/* elements of the current table so far */
 	/* value scanner */
 	enum rstate after;	/* state when the scanned value ends */
@@ -264,7 +310,8 @@ sp_docr_where(void *vr)
 	struct sp_docr *r = vr;
 
 	if (r->table >= 0 && r->idx > 0 && (r->st == R_ELEMSEP || r->st == R_ELEM))
-		snprintf(r->where, sizeof r->where, "%s[%lld]", sp_db_tables[r->table].doc, r->idx - 1);
+		snprintf(r->where, sizeof r->where, "%s%s[%lld]", r->is_del ? DEL_PREFIX : "",
+		    sp_db_tables[r->table].doc, r->idx - 1);
 	else
 		snprintf(r->where, sizeof r->where, "document byte %llu", r->off);
 	return r->where;
@@ -326,11 +373,23 @@ scan_end(struct sp_docr *r, json_t **rec, char *err, size_t errlen)
 	if (r->after == R_ELEMSEP) {
 		if (!json_is_object(v)) {
 			json_decref(v);
-			snprintf(err, errlen, "%s[%lld]: a row must be a JSON object",
-			    sp_db_tables[r->table].doc, r->idx);
+			snprintf(err, errlen, "%s%s[%lld]: a row must be a JSON object",
+			    r->is_del ? DEL_PREFIX : "", sp_db_tables[r->table].doc, r->idx);
 			return -1;
 		}
+		if (r->is_del) {
+			/* a deletion names the row by its id, nothing else */
+			json_t *id = json_object_get(v, "id");
+
+			if (!json_is_string(id) || json_object_size(v) != 1) {
+				json_decref(v);
+				snprintf(err, errlen, DEL_PREFIX "%s[%lld]: a deletion is {\"id\": STRING}",
+				    sp_db_tables[r->table].doc, r->idx);
+				return -1;
+			}
+		}
 		r->idx++;
+		r->elem_del = r->is_del;
 		*rec = json_pack("{s:s,s:s,s:o}", "type", "row", "table", sp_db_tables[r->table].name,
 		    "data", v);
 		if (!*rec) {
@@ -418,14 +477,25 @@ key_end(struct sp_docr *r, char *err, size_t errlen)
 	ks = json_string_value(k);
 	free(r->keyname);
 	r->keyname = strdup(ks);
-	t = sp_db_doc_table(ks);
+	r->is_del = !strncmp(ks, DEL_PREFIX, strlen(DEL_PREFIX));
+	t = sp_db_doc_table(r->is_del ? ks + strlen(DEL_PREFIX) : ks);
 	r->table = t ? sp_db_table_index(t) : -1;
 	r->is_ts = !strcmp(ks, "timestamp");
 	json_decref(k);
-	if (r->table >= 0 && r->seen[r->table])
+	if (r->is_del && r->table < 0) {
+		snprintf(err, errlen, "document byte %llu: \"%.64s\": deletions of an unknown table "
+		    "(tables: agents, users, skills, contexts, content)", r->off, r->keyname);
+		return -1;
+	}
+	if (r->is_del && !r->allow_del) {
+		snprintf(err, errlen, "document byte %llu: \"%.64s\": the document deletes rows, "
+		    "which is not taken here", r->off, r->keyname);
+		return -1;
+	}
+	if (r->table >= 0 && r->seen[r->table + r->is_del * MAXT])
 		return (int)bad(r, err, errlen, "a table appears twice in the document");
 	if (r->table >= 0)
-		r->seen[r->table] = 1;
+		r->seen[r->table + r->is_del * MAXT] = 1;
 	r->st = R_COLON;
 	return 0;
 }
@@ -621,8 +691,23 @@ sp_docr_next(struct sp_docr *r, json_t **rec, char *err, size_t errlen)
 }
 
 int
-sp_docr_next_item(void *r, json_t **rec, int *del, char *err, size_t errlen)
+sp_docr_next_item(void *vr, json_t **rec, int *del, char *err, size_t errlen)
 {
-	*del = 0;
-	return sp_docr_next(r, rec, err, errlen);
+	struct sp_docr *r = vr;
+	int rc = sp_docr_next(r, rec, err, errlen);
+
+	*del = rc == 1 && r->elem_del;
+	return rc;
+}
+
+void
+sp_docr_allow_delete(struct sp_docr *r, int on)
+{
+	r->allow_del = on;
+}
+
+int
+sp_docr_deletion(struct sp_docr *r)
+{
+	return r->elem_del;
 }

@@ -1,7 +1,9 @@
 /* doc.h - row records <-> the cloud's DatabaseExport document (sp-cloudd(8))
  * {"agents":[…],"users":[…],"skills":[…],"contexts":[…],
  * "content":[…],"timestamp":"RFC 3339"}, whose elements are the rows' data
- * objects ("skills" holds table agent_skills). Both directions stream:
+ * objects ("skills" holds table agent_skills); sp's pushes may add
+ * "delete:TABLE":[{"id":…},…] members, the rows to delete (sp-cloudd(8)
+ * "Deletions"). Both directions stream:
  * the writer holds no rows, the reader holds one row at a time. Never
  * calls sp_die. */
 #ifndef SP_DBDOC_H
@@ -30,6 +32,11 @@ struct sp_docw *sp_docw_new(sp_docw_write_fn write, void *arg);
  * 0, or an exit status (65, 74 write failed, 70) with a message. */
 int sp_docw_row_json(struct sp_docw *w, const char *table, const char *json, size_t n,
     char *err, size_t errlen);
+
+/* Add the deletion of table's row id (member "delete:DOC"); the
+ * deletions of one table must come together, as rows. As
+ * sp_docw_row_json. */
+int sp_docw_delete(struct sp_docw *w, const char *table, const char *id, char *err, size_t errlen);
 
 /* Add one row record {"type":"row","table":T,"data":{…}} (T known, data
  * an object); fields other than table and data are dropped. As
@@ -81,8 +88,16 @@ int sp_docr_end(struct sp_docr *r, char *err, size_t errlen);
 int sp_docr_next(struct sp_docr *r, json_t **rec, char *err, size_t errlen);
 
 /* sp_docr_next in the shape of sp_db_next_fn (dbimport.h): arg is the
- * reader, *del is always 0. */
+ * reader; *del is 1 for a deletion (a row record whose data is {"id"}). */
 int sp_docr_next_item(void *r, json_t **rec, int *del, char *err, size_t errlen);
+
+/* Take "delete:TABLE" members (on), or refuse them with 65 (the default:
+ * a reader whose caller cannot apply deletions never drops them
+ * silently). Each element must be {"id": STRING}. */
+void sp_docr_allow_delete(struct sp_docr *r, int on);
+
+/* True when the row last returned is a deletion. */
+int sp_docr_deletion(struct sp_docr *r);
 
 /* Where the reader is, for messages: "skills[3]" (the row last returned)
  * or "document byte N". Points into the reader; valid until the next call. */

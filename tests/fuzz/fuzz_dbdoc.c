@@ -17,6 +17,9 @@ rows(const uint8_t *data, size_t size, size_t step, int *ok)
 {
 	struct sp_docr *r = sp_docr_new(NULL, NULL);
 	json_t *all = json_array(), *rec;
+
+	/* deletions taken ("delete:T" members): each must be {"id": STRING} */
+	sp_docr_allow_delete(r, 1);
 	char err[512], *s;
 	size_t off = 0;
 
@@ -35,6 +38,10 @@ rows(const uint8_t *data, size_t size, size_t step, int *ok)
 			if (strcmp(json_string_value(json_object_get(rec, "type")), "row") ||
 			    !json_is_object(json_object_get(rec, "data")))
 				abort();
+			if (sp_docr_deletion(r) && (json_object_size(json_object_get(rec, "data")) != 1 ||
+			    !json_is_string(json_object_get(json_object_get(rec, "data"), "id"))))
+				abort();
+			json_object_set_new(rec, "deleted", json_boolean(sp_docr_deletion(r)));
 			json_array_append_new(all, rec);
 		}
 		off += (size_t)k;
