@@ -1,7 +1,8 @@
 /* files.c - the files endpoints of sp-cloudd: push (verify, then
  * store as the next generation), pull (ETag = manifest sha256, served from
- * the archive cache), manifest. */
+ * the archive cache), delta (the part of it a client lacks), manifest. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <archive_entry.h>
 
+#include "archive/delta.h"
 #include "archive/sparchive.h"
 
 #include "cloud/cache.h"
@@ -218,43 +220,158 @@ current(struct cloud_call *k, PGconn **c, int first, struct cs_archive *a)
 	return rc;
 }
 
+/* The tenant's current archive, open: from the cache, filled from the
+ * database when it is not there (*c opened on demand); a set (no
+ * manifest), k->etag and k->generation too. -1 when it replied, or when
+ * If-None-Match matched (k->status 304). */
+static int
+open_current(struct cloud_call *k, PGconn **c, struct cs_archive *a)
+{
+	char err[1024] = "";
+	int fd = -1, tries;
+
+	for (tries = 0; tries < 3 && fd < 0; tries++) {
+		if (current(k, c, tries == 0, a) != CS_OK)
+			return -1;
+		memcpy(k->etag, a->manifest_sha256, SP_HEXLEN);
+		snprintf(k->generation, sizeof k->generation, "%lld", a->generation);
+		if (cloud_etag_match(k->if_none_match, k->etag)) {
+			k->status = 304;
+			return -1;
+		}
+		fd = cloud_cache_open(k->srv, a->sha256, a->size);
+		if (fd >= 0)
+			break;
+		if (!*c && !(*c = cloud_conn(k)))
+			return -1;
+		fd = materialise(k, *c, a, err, sizeof err);
+		if (fd < 0 && sp_pg_lost(*c))
+			break;
+	}
+	if (fd < 0)
+		cloud_reply_store(k, *c, CS_ERR, err);
+	return fd;
+}
+
 void
 cloud_files_pull(struct cloud_call *k)
 {
 	struct cs_archive a;
-	char err[1024] = "";
 	PGconn *c = NULL;
-	int fd = -1, tries;
+	int fd = open_current(k, &c, &a);
 
-	for (tries = 0; tries < 3 && fd < 0; tries++) {
-		if (current(k, &c, tries == 0, &a) != CS_OK)
-			goto out;
-		memcpy(k->etag, a.manifest_sha256, SP_HEXLEN);
-		snprintf(k->generation, sizeof k->generation, "%lld", a.generation);
-		if (cloud_etag_match(k->if_none_match, k->etag)) {
-			k->status = 304;
-			goto out;
-		}
-		fd = cloud_cache_open(k->srv, a.sha256, a.size);
-		if (fd >= 0)
-			break;
-		if (!c && !(c = cloud_conn(k)))
-			goto out;
-		fd = materialise(k, c, &a, err, sizeof err);
-		if (fd < 0 && sp_pg_lost(c))
-			break;
-	}
-	if (fd < 0) {
-		cloud_reply_store(k, c, CS_ERR, err);
-	} else {
+	if (fd >= 0) {
 		k->status = 200;
 		k->fd = fd;
 		k->fdsize = a.size;
 		k->ctype = "application/gzip";
 	}
-out:
 	if (c)
 		cloud_conn_done(k, c);
+}
+
+/* The body of a delta request: lines of 64 lowercase hex digits, the
+ * hashes the client has, into a sorted set; -1 after replying 400. */
+static int
+read_have(struct cloud_call *k, char ***have, size_t *n)
+{
+	FILE *fp;
+	char *line = NULL;
+	size_t cap = 0, len, no = 0;
+	ssize_t got;
+	int fd;
+
+	*have = NULL;
+	*n = 0;
+	if (k->body_fd < 0 || (fd = fcntl(k->body_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return 0;
+	if (lseek(fd, 0, SEEK_SET) < 0 || !(fp = fdopen(fd, "r"))) {
+		close(fd);
+		cloud_reply_error(k, 500, "reading the body: %s", strerror(errno));
+		return -1;
+	}
+	while ((got = getline(&line, &cap, fp)) > 0) {
+		no++;
+		len = (size_t)got;
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len != SP_HEXLEN - 1 || strspn(line, "0123456789abcdef") != len) {
+			cloud_reply_error(k, 400, "body line %zu: expected a SHA-256 in lowercase hex", no);
+			for (size_t i = 0; i < *n; i++)
+				free((*have)[i]);
+			free(*have);
+			*have = NULL;
+			*n = 0;
+			free(line);
+			fclose(fp);
+			return -1;
+		}
+		*have = sp_realloc(*have, (*n + 1) * sizeof **have);
+		(*have)[(*n)++] = sp_strdup(line);
+	}
+	free(line);
+	fclose(fp);
+	*n = sp_delta_sort(*have, *n);
+	return 0;
+}
+
+void
+cloud_files_delta(struct cloud_call *k)
+{
+	struct cs_archive a;
+	struct sp_delta d;
+	struct timespec until;
+	char err[1024], *tmp, **have;
+	size_t nhave;
+	PGconn *c = NULL;
+	int fd = -1, out = -1, rc;
+
+	if (read_have(k, &have, &nhave) != 0)
+		return;
+	/* building it reads (and checks) the whole archive: CPU-bound, under
+	 * the same --max-verify bound as a push */
+	sp_deadline(&until, CLOCK_REALTIME, k->srv->cfg.db_wait);
+	while ((rc = sem_timedwait(&k->srv->verify, &until)) != 0 && errno == EINTR)
+		;
+	if (rc != 0) {
+		k->retry_after = 2;
+		cloud_reply_error(k, 503, "busy: %d archives are being verified; retry", k->srv->cfg.max_verify);
+		goto out;
+	}
+	if ((fd = open_current(k, &c, &a)) < 0)
+		goto post;
+	tmp = sp_asprintf("%s/.sp-tmp.delta.XXXXXX", k->srv->spool);
+	out = mkostemp(tmp, O_CLOEXEC);
+	if (out >= 0)
+		unlink(tmp);
+	free(tmp);
+	if (out < 0) {
+		cloud_reply_error(k, 500, "spool: %s", strerror(errno));
+		goto post;
+	}
+	rc = sp_archive_delta(fd, k->srv->cfg.max_tree, have, nhave, out, 6, &d, err, sizeof err);
+	if (rc == 0 && lseek(out, 0, SEEK_SET) != 0)
+		rc = SP_EX_IOERR, snprintf(err, sizeof err, "spool: %s", strerror(errno));
+	if (rc != 0) {
+		/* the stored archive was verified when it came: a failure is ours */
+		cloud_reply_error(k, 500, "building the delta: %s", err);
+		close(out);
+		goto post;
+	}
+	k->status = 200;
+	k->fd = out;
+	k->fdsize = d.size;
+	k->ctype = "application/gzip";
+post:
+	sem_post(&k->srv->verify);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (c)
+		cloud_conn_done(k, c);
+	for (size_t i = 0; i < nhave; i++)
+		free(have[i]);
+	free(have);
 }
 
 void

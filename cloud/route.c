@@ -13,6 +13,7 @@ static const struct cloud_route routes[] = {
 	{"/healthz", 0, 0, CB_NONE, cloud_health, NULL, "GET, HEAD"},
 	{"/files", 1, 1, CB_ARCHIVE, cloud_files_pull, cloud_files_push, "GET, HEAD, POST"},
 	{"/files/manifest", 1, 1, CB_NONE, cloud_files_manifest, NULL, "GET, HEAD"},
+	{"/files/delta", 1, 0, CB_JSON, NULL, cloud_files_delta, "POST"},
 	{"/database/import", 1, 0, CB_JSON, NULL, cloud_db_import, "POST"},
 	{"/database/export", 1, 0, CB_NONE, cloud_db_export, NULL, "GET, HEAD"},
 	{"/deploy", 1, 0, CB_SMALL, cloud_deploy_list, cloud_deploy_post, "GET, HEAD, POST"},

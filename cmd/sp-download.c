@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "client/http.h"
+#include "archive/have.h"
 #include "client/transfer.h"
 #include "core/atomic.h"
 #include "core/cli.h"
@@ -20,7 +21,7 @@
 #include "rec/result.h"
 
 static const char usage[] =
-    "usage: sp-download [OPTION]... files [-o FILE] [--if-none-match SHA256]\n"
+    "usage: sp-download [OPTION]... files [-o FILE] [--if-none-match SHA256] [--have RECORDS]\n"
     "       sp-download [OPTION]... manifest [--missing-ok]\n"
     "       sp-download [OPTION]... database\n"
     "GET from the cloud API (SP_API_URL, SP_TENANT, SP_TOKEN or SP_TOKEN_FILE):\n"
@@ -32,12 +33,16 @@ static const char usage[] =
     "  --if-none-match SHA256   skip the download when the remote manifest has\n"
     "                           this SHA-256 (304): nothing is written and a result\n"
     "                           record says unchanged\n"
+    "  --have RECORDS           files: a delta, only what the file records RECORDS\n"
+    "                           (a local tree's, sp-manifest's) lack by SHA-256, for\n"
+    "                           sp-unpack --local; the whole archive from a server\n"
+    "                           without deltas\n"
     "  --missing-ok             manifest: no archive yet is an empty manifest\n"
     "  -f, --filter GLOB        manifest, database: only the records matching GLOB\n"
     "                           (repeatable; the grammar of sp-diff --filter)\n"
     SP_HTTP_USAGE;
 
-enum { OPT_IF_NONE_MATCH = 1, OPT_MISSING_OK };
+enum { OPT_IF_NONE_MATCH = 1, OPT_MISSING_OK, OPT_HAVE };
 
 /* --filter: a record is kept when it matches one of them (none: all). */
 static const char **filters;
@@ -91,17 +96,53 @@ out_write(void *arg, const void *p, size_t n)
 	return 0;
 }
 
+/* The body of a delta request: the distinct SHA-256s of the file
+ * records in file, one per line, in a spool (*size bytes); -1 when there
+ * are none (then the whole archive is what is wanted). */
+static int
+have_body(const char *file, long long *size, long long *n)
+{
+	struct sp_have *hv = sp_have_read(file);
+	int fd;
+	FILE *fp;
+
+	*n = (long long)sp_have_count(hv);
+	if (*n == 0) {
+		sp_have_free(hv);
+		return -1;
+	}
+	fd = sp_http_spool();
+	if (!(fp = fdopen(dup(fd), "w")))
+		sp_die_errno(SP_EX_IOERR, "spool");
+	for (size_t i = 0; i < sp_have_count(hv); i++)
+		fprintf(fp, "%s\n", sp_have_hash(hv, i));
+	if (fclose(fp) != 0 || (*size = lseek(fd, 0, SEEK_END)) < 0)
+		sp_die_errno(SP_EX_IOERR, "spool");
+	sp_have_free(hv);
+	return fd;
+}
+
 static void
-files(struct sp_http *h, const char *output, const char *inm)
+files(struct sp_http *h, const char *output, const char *inm, const char *have)
 {
 	struct out o = {.fd = STDOUT_FILENO};
 	struct sp_http_sink sink = {out_write, NULL, &o};
 	struct sp_http_req rq = {.method = "GET", .path = "/files", .if_none_match = inm, .sink = &sink};
 	struct sp_http_resp rs;
+	struct sp_http_body b;
 	char err[1024], hex[SP_HEXLEN];
-	int code, tofile = output && strcmp(output, "-");
+	int code, tofile = output && strcmp(output, "-"), bfd = -1, delta = 0;
+	long long bsize = 0, nhave = 0;
 	json_t *r, *d;
 
+	if (have && (bfd = have_body(have, &bsize, &nhave)) >= 0) {
+		sp_http_body_fd(&b, bfd, bsize);
+		rq.method = "POST";
+		rq.path = "/files/delta";
+		rq.content_type = "text/plain";
+		rq.body = &b;
+		delta = 1;
+	}
 	if (!tofile && isatty(STDOUT_FILENO))
 		sp_usage_die(usage, "refusing to write an archive to a terminal (use -o FILE)");
 	if (tofile) {
@@ -114,6 +155,20 @@ files(struct sp_http *h, const char *output, const char *inm)
 		fcntl(o.fd, F_SETPIPE_SZ, 1 << 20);	/* fewer wake-ups of the reader; may fail */
 	}
 	code = sp_http_do(h, &rq, &rs, err, sizeof err);
+	if (code && delta && (rs.status == 404 || rs.status == 405) && rs.bytes == 0) {
+		/* a server without deltas (or nothing pushed): the whole archive */
+		sp_http_resp_free(&rs);
+		rq.method = "GET";
+		rq.path = "/files";
+		rq.content_type = NULL;
+		rq.body = NULL;
+		delta = 0;
+		code = sp_http_do(h, &rq, &rs, err, sizeof err);
+	}
+	if (bfd >= 0) {
+		sp_http_body_done(&b);
+		close(bfd);
+	}
 	if (!code && !tofile && out_flush(&o) != 0)
 		code = SP_EX_IOERR, snprintf(err, sizeof err, "stdout: %s", strerror(errno));
 	if (o.hash)
@@ -130,6 +185,9 @@ files(struct sp_http *h, const char *output, const char *inm)
 		else if (inm && rs.status == 304)
 			json_object_set_new(d, "manifest_sha256", json_string(inm));
 		json_object_set_new(d, "attempts", json_integer(rs.attempts));
+		json_object_set_new(d, "delta", json_boolean(delta));
+		if (have)
+			json_object_set_new(d, "hashes_sent", json_integer(nhave));
 		if (rs.status == 304) {
 			json_object_set_new(d, "unchanged", json_true());
 			if (tofile)
@@ -230,13 +288,14 @@ main(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"if-none-match", required_argument, NULL, OPT_IF_NONE_MATCH},
 		{"missing-ok", no_argument, NULL, OPT_MISSING_OK},
+		{"have", required_argument, NULL, OPT_HAVE},
 		{"filter", required_argument, NULL, 'f'},
 		SP_HTTP_LONGOPTS,
 		SP_STD_LONGOPTS,
 		{0},
 	};
 	struct sp_http_opts ho = {0};
-	const char *output = NULL, *inm = NULL, *kind;
+	const char *output = NULL, *inm = NULL, *kind, *have = NULL;
 	int c, missing_ok = 0;
 	struct sp_http *h;
 
@@ -254,6 +313,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_MISSING_OK:
 			missing_ok = 1;
+			break;
+		case OPT_HAVE:
+			have = optarg;
 			break;
 		case 'f':
 			filters = sp_realloc(filters, sizeof *filters * (size_t)(nfilters + 1));
@@ -274,8 +336,8 @@ main(int argc, char **argv)
 		sp_usage_die(usage, "too many arguments");
 	if (strcmp(kind, "files") && strcmp(kind, "manifest") && strcmp(kind, "database"))
 		sp_usage_die(usage, "unknown kind \"%s\" (files, manifest or database)", kind);
-	if ((output || inm) && strcmp(kind, "files"))
-		sp_usage_die(usage, "-o and --if-none-match are for files");
+	if ((output || inm || have) && strcmp(kind, "files"))
+		sp_usage_die(usage, "-o, --if-none-match and --have are for files");
 	if (nfilters && !strcmp(kind, "files"))
 		sp_usage_die(usage, "--filter is for manifest and database");
 	if (missing_ok && strcmp(kind, "manifest"))
@@ -285,7 +347,7 @@ main(int argc, char **argv)
 
 	h = sp_http_new(&ho);
 	if (!strcmp(kind, "files"))
-		files(h, output, inm);
+		files(h, output, inm, have);
 	else if (!strcmp(kind, "manifest"))
 		manifest(h, missing_ok);
 	else

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "archive/gz.h"
+#include "archive/have.h"
 #include "archive/sparchive.h"
 #include "archive/stage.h"
 #include "core/cli.h"
@@ -19,8 +20,8 @@
 #include "rec/ndjson.h"
 
 static const char usage[] =
-    "usage: sp-unpack [-n] [--delete] [--remove LIST] [-f GLOB]... [--max-size SIZE]\n"
-    "                 [--sync] [--plain] [ARCHIVE] DIR\n"
+    "usage: sp-unpack [-n] [--delete] [--remove LIST] [-f GLOB]... [--local RECORDS]\n"
+    "                 [--max-size SIZE] [--sync] [--plain] [ARCHIVE] DIR\n"
     "Verify the tar.gz ARCHIVE (or stdin, or \"-\") against its manifest, refuse\n"
     "anything unsafe, then make DIR the new tree in one atomic step. Writes a\n"
     "file record per file installed.\n"
@@ -31,6 +32,9 @@ static const char usage[] =
     "  -f, --filter GLOB install only the archive's files whose path matches\n"
     "                    GLOB (repeatable; as sp-diff --filter), all verified;\n"
     "                    --delete then removes only matching local files\n"
+    "      --local RECS  a delta (sp-download files --have): a listed file the\n"
+    "                    archive leaves out comes from DIR, at the path that\n"
+    "                    RECS (DIR's file records) gives its SHA-256, verified\n"
     "      --max-size N  refuse archives larger than N bytes (K/M/G/T; default 4G)\n"
     "      --max-ratio N refuse gzip data inflating over N:1 past 64M (default 200; 0: any)\n"
     "      --sync        flush the new tree to disk before switching\n"
@@ -162,8 +166,42 @@ in_scope(const struct sp_manifest *m, struct sp_manifest *sub)
 	return sub;
 }
 
+/* A delta's listed files that the archive left out, staged from DIR's
+ * own (have: DIR's records by content), each verified; symlinks from the
+ * manifest. Dies 65 when one is nowhere, or not what the manifest says. */
 static void
-emit_installed(const struct sp_manifest *m)
+from_dir(struct sp_stage *st, const char *dir, const struct sp_manifest *m, const struct sp_have *have)
+{
+	char err[1024];
+	int t;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sp_mfile *f = &m->v[i];
+		const char *src;
+
+		if (f->seen || !wanted(f->path))
+			continue;
+		if (f->link) {
+			if (st)
+				sp_stage_symlink(st, f->path, f->link, f->mtime);
+			continue;
+		}
+		if (!(src = sp_have_find(have, f->sha256, f->path))) {
+			if (st)
+				sp_stage_abort(st);
+			sp_die(SP_EX_DATAERR, "%s: not in the archive, and no local file has its SHA-256 "
+			    "(the --local records are not of %s?)", f->path, dir);
+		}
+		if ((t = sp_stage_local(st, dir, src, f, err, sizeof err))) {
+			if (st)
+				sp_stage_abort(st);
+			sp_die(t, "%s", err);
+		}
+	}
+}
+
+static void
+emit_installed(const struct sp_manifest *m, int local)
 {
 	size_t i;
 
@@ -181,6 +219,8 @@ emit_installed(const struct sp_manifest *m)
 		json_object_set_new(rec, "sha256", json_string(f->sha256));
 		if (f->link)
 			json_object_set_new(rec, "link", json_string(f->link));
+		if (local && !f->seen)	/* a delta left it out: DIR's own copy */
+			json_object_set_new(rec, "from_local", json_true());
 		sp_emit(rec);
 	}
 }
@@ -197,6 +237,7 @@ main(int argc, char **argv)
 		{"sync", no_argument, NULL, 'S'},
 		{"plain", no_argument, NULL, 'P'},
 		{"filter", required_argument, NULL, 'f'},
+		{"local", required_argument, NULL, 'L'},
 		SP_STD_LONGOPTS,
 		{0},
 	};
@@ -206,7 +247,8 @@ main(int argc, char **argv)
 	struct sp_stage *st = NULL;
 	struct sp_manifest sub = {0};
 	const struct sp_manifest *m;
-	const char *archive = "-", *dir, *list = NULL;
+	const char *archive = "-", *dir, *list = NULL, *local = NULL;
+	struct sp_have *have = NULL;
 	char **drop = NULL;
 	size_t ndrop = 0;
 	int c, dry = 0, sync = 0, flags = 0, fd, t;
@@ -225,6 +267,7 @@ main(int argc, char **argv)
 		case 'Q': sp_gz_max_ratio = (long)sp_parse_num("--max-ratio", optarg, 0, 100000); break;
 		case 'S': sync = 1; break;
 		case 'P': flags |= SP_AR_PLAIN; break;
+		case 'L': local = optarg; break;
 		case 'h': sp_help(usage);
 		case 'V': sp_version();
 		default: sp_usage_die(usage, NULL);
@@ -239,8 +282,18 @@ main(int argc, char **argv)
 		sp_usage_die(usage, "DIR is empty");
 	if (list && !strcmp(list, "-") && !strcmp(archive, "-"))
 		sp_usage_die(usage, "--remove - needs the archive as a file, not stdin");
+	if (local && (flags & SP_AR_PLAIN))
+		sp_usage_die(usage, "--local takes a delta of an sp archive, not --plain");
+	if (local && list && !strcmp(local, "-") && !strcmp(list, "-"))
+		sp_usage_die(usage, "--local - and --remove - cannot both be stdin");
+	if (local && !strcmp(local, "-") && !strcmp(archive, "-"))
+		sp_usage_die(usage, "--local - needs the archive as a file, not stdin");
 	if (list)
 		drop = read_remove(list, &ndrop);
+	if (local) {
+		have = sp_have_read(local);
+		flags |= SP_AR_PARTIAL;	/* listed files may come from DIR */
+	}
 
 	fd = strcmp(archive, "-") ? open(archive, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0)
@@ -254,6 +307,8 @@ main(int argc, char **argv)
 			sp_stage_abort(st);
 		sp_die(t, "%s", err);
 	}
+	if (have)
+		from_dir(st, dir, sp_areader_manifest(ar), have);
 	m = in_scope(sp_areader_manifest(ar), &sub);
 	sp_stage_keep(st, dir, m, rm.del, drop, ndrop, globs, nglobs, on_removed, &rm);
 	if (st)
@@ -261,7 +316,7 @@ main(int argc, char **argv)
 	if (fd != STDIN_FILENO)
 		close(fd);
 
-	emit_installed(m);
+	emit_installed(m, have != NULL);
 	for (i = 0; i < rm.n; i++) {
 		json_t *rec = json_object();
 
@@ -277,6 +332,7 @@ main(int argc, char **argv)
 	free(drop);
 	free(sub.v);
 	free(globs);
+	sp_have_free(have);
 	sp_areader_free(ar);
 	sp_finish_stdout();
 	return 0;

@@ -185,3 +185,26 @@ PY
 	xrun sp-download -f x files
 	assert_failure 2
 }
+
+@test "files --have: a delta request (the distinct hashes, one per line); a server without deltas gets the whole GET" {
+	printf '%s\n' '{"type":"file","path":"a","size":1,"mode":"0644","sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}' \
+		'{"type":"file","path":"b","size":1,"mode":"0644","sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}' \
+		'{"type":"file","path":"l","size":0,"mode":"0777","link":"a","sha256":"0ac561fac838104e3f2e4ad107b4bee3e938bf15f2b15f009ccccd61a913f017"}' >have.recs
+	# 404 for the delta (an older server), then the whole archive
+	fault_up 404,ok --serve /files=a.tgz
+	xrun sp-download -o out.tgz files --have have.recs
+	assert_success
+	cmp out.tgz a.tgz
+	assert_equal "$(jq -c '[.details.delta, .details.hashes_sent]' <<<"$output")" '[false,1]'
+	[ "$(logf 1 method) $(logf 1 path)" = "POST /api/v1/cloud/tenants/t1/files/delta" ]
+	[ "$(logf 1 sha256)" = "$(printf 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\n' | sha256sum | cut -c1-64)" ]
+	[ "$(logf 2 method) $(logf 2 path)" = "GET /api/v1/cloud/tenants/t1/files" ]
+	# a bad record is refused before anything is sent, naming the line
+	printf '{"type":"file","path":"a","sha256":"nothex"}\n' >bad.recs
+	xrun sp-download files --have bad.recs
+	assert_failure 65
+	[[ "$stderr" == *"bad.recs:1:"* ]] || fail "$stderr"
+	[ "$(attempts)" -eq 2 ]
+	xrun sp-download manifest --have have.recs
+	assert_failure 2
+}

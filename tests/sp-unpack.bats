@@ -291,6 +291,78 @@ pack() {
 	snapshot d | cmp - before
 }
 
+# delta FULL OUT PATH...: the sp archive FULL cut to its manifest and the
+# named entries, by GNU tar (what sp-cloudd's .../files/delta sends)
+delta() {
+	local full=$1 out=$2 x
+	shift 2
+	x=$(mktemp -d "$BATS_TEST_TMPDIR/delta.XXXXXX")
+	tar -xzf "$full" -C "$x"
+	tar -czf "$out" -C "$x" .sp-manifest.json "$@"
+	rm -rf "$x"
+}
+
+@test "sp-unpack --local: a delta's missing files come from DIR, verified; a rename moves no bytes" {
+	tree t
+	for i in 1 2 3 4 5; do mkfile "t/docs/f$i" "content $i"; done
+	pack t old.tgz
+	sp-unpack old.tgz d >/dev/null
+	sp-collect d | sp-manifest -C d >local.recs
+	# the new tree: one file edited, one renamed, one added
+	mkfile t/docs/f1 "edited"
+	mv t/docs/f2 t/docs/f2-renamed
+	mkfile t/docs/new "new"
+	pack t new.tgz
+	delta new.tgz delta.tgz docs/f1 docs/new l
+	[ "$(tar -tzf delta.tgz | wc -l)" -eq 4 ]
+	# without --local a delta is what it is: files missing, refused
+	run --separate-stderr sp-unpack delta.tgz d
+	assert_failure 65
+	[[ "$stderr" == *"listed in the manifest, missing from the archive"* ]] || fail "$stderr"
+	run --separate-stderr sp-unpack --delete --local local.recs delta.tgz d
+	assert_success
+	diff -r --no-dereference t d
+	assert_equal "$(jq -r 'select(.from_local | not) | select(.deleted | not) | .path' <<<"$output" | sort | tr '\n' ' ')" "docs/f1 docs/new l "
+	assert_equal "$(jq -r 'select(.from_local) | .path' <<<"$output" | grep -c .)" 8
+	assert_equal "$(jq -r 'select(.deleted) | .path' <<<"$output")" "docs/f2"
+	# the renamed file is the old file's inode, linked, not rewritten
+	[ "$(stat -c %h d/docs/f3)" = 1 ]	# the old tree is gone
+}
+
+@test "sp-unpack --local: a local file that changed since it was listed refuses the delta, DIR untouched" {
+	tree t
+	mkfile t/docs/f1 "one"
+	mkfile t/docs/f2 "two"
+	pack t old.tgz
+	sp-unpack old.tgz d >/dev/null
+	sp-collect d | sp-manifest -C d >local.recs
+	mkfile t/docs/f1 "ONE"
+	pack t new.tgz
+	delta new.tgz delta.tgz docs/f1 l
+	printf 'tampered' >d/docs/f2	# after the records were made
+	snapshot d >before
+	run --separate-stderr sp-unpack --local local.recs delta.tgz d
+	assert_failure 65
+	[[ "$stderr" == *"d/docs/f2: changed since it was listed"* ]] || fail "$stderr"
+	snapshot d | cmp - before
+	run ls -A
+	refute_output --partial sp-tmp
+	# a file no record has: named
+	printf 'two' >d/docs/f2
+	snapshot d >before
+	grep -v '"docs/f2"' local.recs >fewer.recs
+	run --separate-stderr sp-unpack --local fewer.recs delta.tgz d
+	assert_failure 65
+	[[ "$stderr" == *"docs/f2: not in the archive, and no local file has its SHA-256"* ]] || fail "$stderr"
+	snapshot d | cmp - before
+	# a symlink in DIR where the records say a file: not followed
+	rm d/docs/f2 && ln -s ../a.txt d/docs/f2
+	run --separate-stderr sp-unpack --local local.recs delta.tgz d
+	assert_failure 65
+	run sp-unpack --plain --local local.recs delta.tgz d
+	assert_failure 2
+}
+
 @test "sp-unpack: a bad --remove list is refused, naming file and line, DIR untouched" {
 	tree t
 	pack t a.tgz

@@ -186,3 +186,69 @@ SQL
 	[ "$(jq -r .items_skipped <<<"$output")" -eq 8 ]
 	psql -X -q -d "$DATABASE_URL" -c "drop database fresh_$$" >/dev/null
 }
+
+@test "delta pull: POST files/delta sends the manifest, links and only the files whose SHA-256 the client lacks (curl, GNU tar)" {
+	odd_tree t
+	mkdir -p t/data
+	for i in $(seq 1 30); do head -c 3000 /dev/urandom >"t/data/f$i"; done
+	sp-collect t | sp-manifest -C t | sp-pack -C t -o a.tgz >/dev/null
+	sp-upload files a.tgz >/dev/null
+	# the token in a header file for curl (-H @FILE: never in argv), kept
+	# out of the test's directory, which the teardown searches for it
+	hdr=$BATS_FILE_TMPDIR/delta.hdr
+	(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SP_TOKEN_FILE")" >"$hdr")
+	url=$SP_API_URL/api/v1/cloud/tenants/$SP_TENANT/files/delta
+	# the client has every file but data/f7 and data/f9 (sha256sum's hashes)
+	(cd t && find . -type f ! -name f7 ! -name f9 -print0 | xargs -0 sha256sum | cut -c1-64 | sort -u) >have
+	code=$(curl -sS -o d.tgz -D hdrs -w '%{http_code}' -H "@$hdr" --data-binary @have "$url")
+	[ "$code" = 200 ] || fail "$code $(cat d.tgz)"
+	assert_equal "$(tar -tzf d.tgz | grep -v '/$' | sort | tr '\n' ' ')" \
+		"$(printf '%s\n' .sp-manifest.json data/f7 data/f9 $(cd t && find . -type l | sed 's|^\./||') | sort | tr '\n' ' ')"
+	# the entries are the files; the manifest is the stored one, its ETag the version
+	mkdir x && tar -xzf d.tgz -C x
+	cmp x/data/f7 t/data/f7 && cmp x/data/f9 t/data/f9
+	tar -xzOf a.tgz .sp-manifest.json | cmp - x/.sp-manifest.json
+	etag=$(tr -d '\r' <hdrs | sed -n 's/^[Ee][Tt]ag: "\(.*\)"$/\1/p')
+	assert_equal "$etag" "$(sha256sum <x/.sp-manifest.json | cut -c1-64)"
+	code=$(curl -sS -o /dev/null -w '%{http_code}' -H "@$hdr" -H "If-None-Match: \"$etag\"" --data-binary @have "$url")
+	[ "$code" = 304 ]
+	# a body that is not hashes: 400 naming the line
+	printf '%s\nnot-a-hash\n' "$(head -1 have)" >bad
+	code=$(curl -sS -o body -w '%{http_code}' -H "@$hdr" --data-binary @bad "$url")
+	[ "$code" = 400 ] && grep -q 'body line 2: expected a SHA-256' body || fail "$code $(cat body)"
+	# nothing known: the whole tree
+	code=$(curl -sS -o all.tgz -w '%{http_code}' -H "@$hdr" --data-binary '' "$url")
+	[ "$code" = 200 ]
+	diff <(tar -tzf all.tgz | grep -v '/$' | sort) <(tar -tzf a.tgz | grep -v '/$' | sort)
+	rm -f "$hdr"
+}
+
+@test "delta pull: sp-download --have | sp-unpack --local gives the tree a whole pull gives, for one file's bytes" {
+	mkdir -p t/d{0..9}
+	for i in $(seq 1 200); do head -c 10000 /dev/urandom >"t/d$((i % 10))/f$i"; done
+	ln -s d1/f1 t/link
+	sp-collect t | sp-manifest -C t | sp-pack -C t -o a.tgz >/dev/null
+	sp-upload files a.tgz >/dev/null
+	sp-download files | sp-unpack - local >/dev/null
+	# in the cloud: one file edited, one renamed, one removed
+	head -c 10000 /dev/urandom >t/d3/f3
+	mv t/d5/f5 t/d5/f5.moved
+	rm t/d7/f7
+	sp-collect t | sp-manifest -C t | sp-pack -C t -o b.tgz >/dev/null
+	sp-upload files b.tgz >/dev/null
+	sp-collect local | sp-manifest -C local >local.recs
+	run sp-download -o delta.tgz files --have local.recs
+	assert_success
+	assert_equal "$(jq -c '[.details.delta, .details.hashes_sent]' <<<"$output")" '[true,200]'
+	# one file's bytes (10 KB of random data) and the manifest, against the whole
+	full=$(stat -c %s b.tgz) part=$(stat -c %s delta.tgz)
+	[ "$part" -lt $((full / 20)) ] || fail "delta $part bytes, whole $full"
+	run sp-unpack --delete --local local.recs delta.tgz local
+	assert_success
+	diff -r --no-dereference t local
+	assert_equal "$(jq -r 'select(.deleted | not) | select(.from_local | not) | .path' <<<"$output" | sort | tr '\n' ' ')" "d3/f3 link "
+	assert_equal "$(jq -r 'select(.deleted) | .path' <<<"$output" | sort | tr '\n' ' ')" "d5/f5 d7/f7 "
+	# a whole pull into a fresh directory gives the same tree
+	sp-download files | sp-unpack - whole >/dev/null
+	diff -r --no-dereference whole local
+}

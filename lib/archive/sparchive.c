@@ -34,6 +34,7 @@ struct sp_areader {
 	struct archive_entry *pae;
 	/* a plain tarball: no manifest in it, one built from its entries */
 	int plain;
+	int partial;		/* SP_AR_PARTIAL: listed files may be absent */
 	size_t cap;
 	struct sp_keytab names;	/* path -> NAME_FILE or NAME_DIR */
 	long long newest;	/* newest mtime */
@@ -247,6 +248,7 @@ sp_areader_open_opt(int fd, long long max_size, int flags, struct sp_areader **r
 	r = start(fd, max_size, &ae, &t, err, errlen);
 	if (t > 0)
 		goto bad;
+	r->partial = (flags & SP_AR_PARTIAL) != 0;
 	if ((flags & SP_AR_PLAIN) && (t < 0 || strcmp(r->path, SP_MANIFEST_NAME))) {
 		/* no manifest first: a plain tarball, checked entry by entry */
 		r->plain = 1;
@@ -581,7 +583,7 @@ sp_areader_next(struct sp_areader *r, struct sp_aentry *e, char *err, size_t err
 	}
 	if (r->plain)
 		return plain_finish(r, err, errlen);
-	for (i = 0; i < r->m.n; i++)
+	for (i = 0; i < r->m.n && !r->partial; i++)
 		if (!r->m.v[i].seen) {
 			printable(r->m.v[i].path, r->name, sizeof r->name);
 			return fail(r, SP_EX_DATAERR, err, errlen, "%s: listed in the manifest, missing from the archive", r->name);

@@ -39,6 +39,11 @@ int sp_archive_verify_fd_text(int fd, long long max_size, json_t **manifest, cha
  * them: 0644 or 0755, 0777 for a symlink; timestamp the newest mtime). */
 #define SP_AR_PLAIN 1
 
+/* SP_AR_PARTIAL: an sp archive (a delta: sp-download --have) may leave out
+ * listed files; the entries it has are checked as always, and the
+ * caller finds the others (f->seen 0 once sp_areader_next returned -1). */
+#define SP_AR_PARTIAL 2
+
 /* As sp_archive_verify_fd_text with flags; *plain (may be NULL) is set to
  * 1 when the archive had no manifest and *manifest, *text were built. */
 int sp_archive_verify_fd_opt(int fd, long long max_size, int flags, json_t **manifest, char **text,

@@ -15,6 +15,7 @@
 #include "archive/stage.h"
 #include "core/err.h"
 #include "core/glob.h"
+#include "core/hash.h"
 #include "core/fsutil.h"
 #include "core/path.h"
 
@@ -194,6 +195,103 @@ parent_of(struct sp_stage *st, const char *path, const char **name)
 	fd = dir_open(st, dir);
 	free(dir);
 	return fd;
+}
+
+static int link_refused(int e);
+
+/* Hash fd from its start; with out >= 0 copy it there on the way. 0, or
+ * -1 with errno set. */
+static int
+hash_fd(int fd, int out, char hex[SP_HEXLEN], long long *n)
+{
+	static char buf[1 << 16];
+	sp_sha256 h;
+	ssize_t k;
+
+	sp_sha256_init(&h);
+	*n = 0;
+	while ((k = read(fd, buf, sizeof buf)) > 0) {
+		sp_sha256_update(&h, buf, (size_t)k);
+		*n += k;
+		if (out >= 0 && sp_write_all(out, buf, (size_t)k) != 0)
+			return -1;
+	}
+	sp_sha256_final(&h, hex);
+	return k < 0 ? -1 : 0;
+}
+
+int
+sp_stage_local(struct sp_stage *st, const char *dir, const char *src, const struct sp_mfile *f,
+    char *err, size_t errlen)
+{
+	const char *slash = strrchr(src, '/'), *base = slash ? slash + 1 : src, *name;
+	char *pdir = sp_strdup(src), hex[SP_HEXLEN];
+	struct stat sb, lb;
+	long long n;
+	int dfd, pfd, fd, out = -1, linked = 0, rc = 0;
+
+	pdir[slash ? (size_t)(slash - src) : 0] = '\0';
+	dfd = open(st ? st->dir : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pfd = dfd < 0 ? -1 : sp_dir_beneath(dfd, pdir, 0, 0);
+	fd = pfd < 0 ? -1 : openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	free(pdir);
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		snprintf(err, errlen, "%s/%s: %s (the local copy of %s)", st ? st->dir : dir, src,
+		    strerror(errno), f->path);
+		rc = SP_EX_DATAERR;
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size != f->size) {
+		snprintf(err, errlen, "%s/%s: changed since it was listed (not a file of %lld bytes); "
+		    "run again", st ? st->dir : dir, src, f->size);
+		rc = SP_EX_DATAERR;
+		goto out;
+	}
+	if (st && (sb.st_mode & 0777) == (f->mode & 0777)) {
+		/* the same inode in the new tree: verified below, after the
+		 * link, so that what is linked is what was hashed */
+		int sdfd = parent_of(st, f->path, &name);
+
+		if (linkat(pfd, base, sdfd, name, 0) == 0)
+			linked = 1;
+		else if (!link_refused(errno))
+			sp_die_errno(SP_EX_IOERR, "%s/%s: link into the staging tree", st->spath, f->path);
+		if (linked && (fstatat(sdfd, name, &lb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    lb.st_ino != sb.st_ino || lb.st_dev != sb.st_dev)) {
+			snprintf(err, errlen, "%s/%s: replaced while being read; run again", st->dir, src);
+			rc = SP_EX_DATAERR;
+			goto out;
+		}
+	}
+	if (st && !linked)
+		out = sp_stage_file(st, f->path);
+	if (hash_fd(fd, out, hex, &n) != 0) {
+		if (out >= 0)
+			sp_die_errno(SP_EX_IOERR, "%s/%s", st->spath, f->path);
+		snprintf(err, errlen, "%s/%s: %s", st ? st->dir : dir, src, strerror(errno));
+		rc = SP_EX_IOERR;
+		goto out;
+	}
+	if (n != f->size || strcmp(hex, f->sha256)) {
+		snprintf(err, errlen, "%s/%s: changed since it was listed (its SHA-256 is not the "
+		    "manifest's for %s); run again", st ? st->dir : dir, src, f->path);
+		rc = SP_EX_DATAERR;
+		goto out;
+	}
+	if (out >= 0) {
+		sp_stage_file_done(st, out, f->path, f->mode, (long long)sb.st_mtim.tv_sec);
+		out = -1;
+	}
+out:
+	if (out >= 0)
+		close(out);
+	if (fd >= 0)
+		close(fd);
+	if (pfd >= 0)
+		close(pfd);
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
 }
 
 int

@@ -29,6 +29,17 @@ void sp_stage_symlink(struct sp_stage *st, const char *path, const char *target,
 /* Create the directory path (and parents) in the staging tree; dies 74. */
 void sp_stage_mkdir(struct sp_stage *st, const char *path);
 
+/* Stage the manifest's file f from the current DIR's file src (a clean
+ * relative path, perhaps another than f->path: a rename), verified
+ * first: a regular file, reached without a symlink, of f's size and
+ * SHA-256. Hard-linked when its mode is f's, else copied with f's mode;
+ * its mtime kept. 0, or 65 with the message in err when it is not what
+ * the manifest says (changed since it was listed); dies 74 on I/O
+ * errors of the staging tree. With st NULL (a dry run) dir is read and
+ * checked only. */
+int sp_stage_local(struct sp_stage *st, const char *dir, const char *src, const struct sp_mfile *f,
+    char *err, size_t errlen);
+
 /* Walk the current dir and decide about every local file the archive
  * (manifest m) does not list: kept (hard-linked into the staging tree)
  * unless del or its path is one of drop[0..ndrop) (sorted by strcmp);
