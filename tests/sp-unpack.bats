@@ -573,6 +573,43 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 	[ "$nold" -ge 60 ] && [ "$nnew" -ge 2 ]
 }
 
+@test "sp-unpack --local: killed at every point of a delta, DIR is wholly old or wholly new" {
+	mkdir t
+	for i in $(seq 1 40); do mkfile "t/d$((i % 5))/f$i" "content $i"; done
+	pack t a.tgz
+	sp-unpack a.tgz old >/dev/null
+	sp-collect old | sp-manifest -C old >old.recs
+	# the new version: 3 edits, 2 renames, 1 new file, 1 removal
+	for i in 1 2 3; do mkfile "t/d$((i % 5))/f$i" "edited $i"; done
+	mv t/d4/f4 t/d4/f4.moved && mv t/d0/f5 t/d1/f5
+	mkfile t/new "new" && rm t/d1/f6
+	pack t b.tgz
+	delta b.tgz delta.tgz d1/f1 d2/f2 d3/f3 new
+	cp -a old ref && sp-unpack --delete --local old.recs delta.tgz ref >/dev/null
+	diff -r t ref
+	snapshot old >old.snap
+	snapshot ref >new.snap
+	nold=0 nnew=0
+	for n in $(seq 1 46); do
+		rm -rf d && cp -a old d
+		run env SP_FAULT_KILL_AT=$n sp-unpack --delete --local old.recs delta.tgz d
+		snapshot d >snap
+		if cmp -s snap old.snap; then
+			nold=$((nold + 1))
+			[ "$status" -ne 0 ] || fail "kill point $n: exit 0 but old tree"
+		elif cmp -s snap new.snap; then
+			nnew=$((nnew + 1))
+		else
+			diff old.snap snap >&2 || true
+			fail "kill point $n: a mixed tree"
+		fi
+		sp-unpack --delete --local old.recs delta.tgz d >/dev/null 2>&1 || sp-unpack --delete a.tgz d >/dev/null
+		run ls -A
+		refute_output --partial sp-tmp
+	done
+	[ "$nold" -ge 40 ] && [ "$nnew" -ge 2 ]
+}
+
 @test "sp-unpack: kill -9 at random moments, DIR is wholly old or wholly new" {
 	mkdir t
 	for i in $(seq 1 400); do mkfile "t/d$((i % 13))/f$i" "new $i"; done

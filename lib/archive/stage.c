@@ -281,6 +281,8 @@ sp_stage_local(struct sp_stage *st, const char *dir, const char *src, const stru
 	if (out >= 0) {
 		sp_stage_file_done(st, out, f->path, f->mode, (long long)sb.st_mtim.tv_sec);
 		out = -1;
+	} else if (linked) {
+		sp_fault_point();
 	}
 out:
 	if (out >= 0)
