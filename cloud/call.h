@@ -23,6 +23,8 @@ struct cloud_call {
 				 * the file takes the name (and frees it) and
 				 * sets this NULL */
 	const char *if_none_match;	/* header value or NULL */
+	const char *base;	/* X-Sp-Base: the manifest SHA-256 an incremental
+				 * push was planned against, or NULL */
 	const struct cs_archive *current;	/* fetched with the token (no
 						 * manifest), or NULL: not fetched.
 						 * Authentication reads it in the same

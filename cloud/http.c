@@ -325,6 +325,7 @@ dispatch(struct MHD_Connection *con, struct req *q, int post)
 
 	k.tenant = q->tenant;
 	k.post = post;
+	k.base = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Sp-Base");
 	k.if_none_match = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_IF_NONE_MATCH);
 	if (q->cur_state) {

@@ -526,8 +526,26 @@ cs_archive_store(PGconn *c, const char *tenant, int fd, struct cs_archive *a, in
 	/* The tenant row lock orders concurrent pushes: each gets its own
 	 * generation and the last to commit is current. */
 	p[0] = tenant, p[1] = ids;
-	r = sp_pg_query(c, "UPDATE sp_cloud.tenants SET generation = generation + 1,"
-	    " current_archive = $2 WHERE id = $1 RETURNING generation", 2, p, NULL, err, errlen);
+	if (a->base_id > 0) {
+		/* an incremental push: only onto the generation it was
+		 * planned against (the row lock orders racing pushes) */
+		char bids[24];
+		const char *q[3] = {tenant, ids, bids};
+
+		snprintf(bids, sizeof bids, "%lld", a->base_id);
+		r = sp_pg_query(c, "UPDATE sp_cloud.tenants SET generation = generation + 1,"
+		    " current_archive = $2 WHERE id = $1 AND current_archive = $3::bigint"
+		    " RETURNING generation", 3, q, NULL, err, errlen);
+		if (r && PQntuples(r) != 1) {
+			PQclear(r);
+			snprintf(err, errlen, "the generation this push was planned against is no longer current");
+			fail(c);
+			return CS_EXISTS;
+		}
+	} else {
+		r = sp_pg_query(c, "UPDATE sp_cloud.tenants SET generation = generation + 1,"
+		    " current_archive = $2 WHERE id = $1 RETURNING generation", 2, p, NULL, err, errlen);
+	}
 	if (!r)
 		return fail(c);
 	if (PQntuples(r) != 1) {

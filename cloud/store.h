@@ -61,6 +61,8 @@ int cs_token_revoke(PGconn *c, const char *id, char *err, size_t errlen);
 
 struct cs_archive {
 	long long id, size, generation;
+	long long base_id;	/* cs_archive_store: commit only while this
+				 * archive is current (0: always) */
 	int files;
 	char sha256[SP_HEXLEN], manifest_sha256[SP_HEXLEN];
 	char uploaded_at[40];
@@ -84,7 +86,8 @@ int cs_archive_current(PGconn *c, const char *tenant, int with_manifest,
 /* Store the archive read from fd (a->size bytes, a->sha256, manifest and
  * counts filled in) as tenant's next generation in one transaction, then
  * drop generations older than the newest keep. Sets a->id, generation and
- * uploaded_at. */
+ * uploaded_at. With a->base_id, CS_EXISTS (nothing stored) when another
+ * archive became current meanwhile. */
 int cs_archive_store(PGconn *c, const char *tenant, int fd, struct cs_archive *a,
     int keep, char *err, size_t errlen);
 

@@ -22,7 +22,7 @@
 
 static const char usage[] =
     "usage: sp-download [OPTION]... files [-o FILE] [--if-none-match SHA256] [--have RECORDS]\n"
-    "       sp-download [OPTION]... manifest [--missing-ok]\n"
+    "       sp-download [OPTION]... manifest [--missing-ok] [--etag FILE]\n"
     "       sp-download [OPTION]... database\n"
     "GET from the cloud API (SP_API_URL, SP_TENANT, SP_TOKEN or SP_TOKEN_FILE):\n"
     "  files      the current archive (tar.gz) to FILE or stdout; with -o FILE,\n"
@@ -38,11 +38,12 @@ static const char usage[] =
     "                           sp-unpack --local; the whole archive from a server\n"
     "                           without deltas\n"
     "  --missing-ok             manifest: no archive yet is an empty manifest\n"
+    "  --etag FILE              manifest: write its SHA-256 (the ETag) to FILE\n"
     "  -f, --filter GLOB        manifest, database: only the records matching GLOB\n"
     "                           (repeatable; the grammar of sp-diff --filter)\n"
     SP_HTTP_USAGE;
 
-enum { OPT_IF_NONE_MATCH = 1, OPT_MISSING_OK, OPT_HAVE };
+enum { OPT_IF_NONE_MATCH = 1, OPT_MISSING_OK, OPT_HAVE, OPT_ETAG };
 
 /* --filter: a record is kept when it matches one of them (none: all). */
 static const char **filters;
@@ -205,7 +206,7 @@ files(struct sp_http *h, const char *output, const char *inm, const char *have)
 }
 
 static void
-manifest(struct sp_http *h, int missing_ok)
+manifest(struct sp_http *h, int missing_ok, const char *etag)
 {
 	struct sp_http_req rq = {.method = "GET", .path = "/files/manifest"};
 	struct sp_http_resp rs;
@@ -218,10 +219,26 @@ manifest(struct sp_http *h, int missing_ok)
 	code = sp_http_do(h, &rq, &rs, err, sizeof err);
 	if (code && missing_ok && rs.status == 404) {
 		sp_http_resp_free(&rs);
+		if (etag) {	/* no version: an empty line */
+			struct sp_atomic at;
+			FILE *fp = sp_atomic_open(&at, etag, 0644);
+
+			fputc('\n', fp);
+			sp_atomic_commit(&at);
+		}
 		return;
 	}
 	if (code)
 		sp_die(code, "%s", err);
+	if (etag) {
+		/* the version the records are of: what an incremental push
+		 * builds on (sp-upload --base) */
+		struct sp_atomic at;
+		FILE *fp = sp_atomic_open(&at, etag, 0644);
+
+		fprintf(fp, "%s\n", rs.etag ? rs.etag : "");
+		sp_atomic_commit(&at);
+	}
 	m = json_loadb(rs.body ? rs.body : "", rs.len, 0, &je);
 	list = json_object_get(m, "files");
 	if (!json_is_array(list))
@@ -289,13 +306,14 @@ main(int argc, char **argv)
 		{"if-none-match", required_argument, NULL, OPT_IF_NONE_MATCH},
 		{"missing-ok", no_argument, NULL, OPT_MISSING_OK},
 		{"have", required_argument, NULL, OPT_HAVE},
+		{"etag", required_argument, NULL, OPT_ETAG},
 		{"filter", required_argument, NULL, 'f'},
 		SP_HTTP_LONGOPTS,
 		SP_STD_LONGOPTS,
 		{0},
 	};
 	struct sp_http_opts ho = {0};
-	const char *output = NULL, *inm = NULL, *kind, *have = NULL;
+	const char *output = NULL, *inm = NULL, *kind, *have = NULL, *etag = NULL;
 	int c, missing_ok = 0;
 	struct sp_http *h;
 
@@ -316,6 +334,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_HAVE:
 			have = optarg;
+			break;
+		case OPT_ETAG:
+			etag = optarg;
 			break;
 		case 'f':
 			filters = sp_realloc(filters, sizeof *filters * (size_t)(nfilters + 1));
@@ -340,8 +361,8 @@ main(int argc, char **argv)
 		sp_usage_die(usage, "-o, --if-none-match and --have are for files");
 	if (nfilters && !strcmp(kind, "files"))
 		sp_usage_die(usage, "--filter is for manifest and database");
-	if (missing_ok && strcmp(kind, "manifest"))
-		sp_usage_die(usage, "--missing-ok is for manifest");
+	if ((missing_ok || etag) && strcmp(kind, "manifest"))
+		sp_usage_die(usage, "--missing-ok and --etag are for manifest");
 	if (inm && !sp_is_sha256(inm))
 		sp_usage_die(usage, "--if-none-match: expected 64 lowercase hex digits");
 
@@ -349,7 +370,7 @@ main(int argc, char **argv)
 	if (!strcmp(kind, "files"))
 		files(h, output, inm, have);
 	else if (!strcmp(kind, "manifest"))
-		manifest(h, missing_ok);
+		manifest(h, missing_ok, etag);
 	else
 		database(h);
 	sp_http_free(h);

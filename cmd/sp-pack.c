@@ -23,7 +23,8 @@
 #include "rec/ndjson.h"
 
 static const char usage[] =
-    "usage: sp-pack -o FILE [-C DIR] [-l LEVEL] [-j N] [--base ARCHIVE [--remove RECORDS]] [RECORDS]\n"
+    "usage: sp-pack -o FILE [-C DIR] [-l LEVEL] [-j N] [--base ARCHIVE [--remove RECORDS]]\n"
+    "               [--have RECORDS] [RECORDS]\n"
     "Read hashed file records (RECORDS or stdin, from sp-manifest) and write\n"
     "a tar.gz: .sp-manifest.json first, then each file in record order.\n"
     "Each file is hashed again while packing; one that changed exits 65.\n"
@@ -33,7 +34,10 @@ static const char usage[] =
     "  -j N      compression threads (default: number of CPUs)\n"
     "  --base ARCHIVE    also keep every entry of this verified sp archive that\n"
     "            the records do not replace (a merge in one pass)\n"
-    "  --remove RECORDS  file records whose paths are left out of the base\n";
+    "  --remove RECORDS  file records whose paths are left out of the base\n"
+    "  --have RECORDS    an incremental push: the manifest lists every file, but\n"
+    "                    the files these records (the cloud's) hold at the same\n"
+    "                    path, SHA-256 and mode are left out (sp-upload --base)\n";
 
 struct ent {
 	char *path, *link;
@@ -45,6 +49,8 @@ struct ent {
 static struct ent *ents;
 static size_t nents;
 static struct sp_base *base;	/* --base */
+static struct sp_manifest have;	/* --have: the far side's files */
+static size_t skipped;		/* files --have left out */
 static size_t kept;		/* entries of the base kept */
 
 /* qsort: bytewise by path */
@@ -167,6 +173,45 @@ take_base(const char *path, const char *removes, long long *stamp)
 		*stamp = sp_manifest_stamp(bm);
 }
 
+/* --have: the far side's file records (sp-download manifest) as a
+ * manifest to look paths up in; dies 65 naming the line of a bad one. */
+static void
+read_have(const char *path)
+{
+	struct sp_reader *in = sp_reader_open(path);
+	size_t cap = 0;
+	json_t *rec;
+
+	while ((rec = sp_reader_next(in))) {
+		const char *hex = json_string_value(json_object_get(rec, "sha256")), *why = NULL;
+		const char *mode = json_string_value(json_object_get(rec, "mode"));
+		struct sp_mfile *f;
+		char *p;
+
+		if (strcmp(sp_record_type(rec), "file")) {
+			json_decref(rec);
+			continue;
+		}
+		if (!hex || !sp_is_sha256(hex) || !mode)
+			sp_reader_die(in, "a file record needs \"sha256\" and \"mode\"");
+		if (!(p = sp_record_path(rec, &why)))
+			sp_reader_die(in, "%s", why);
+		if (have.n == cap)
+			have.v = sp_realloc(have.v, (cap = cap ? 2 * cap : 256) * sizeof *have.v);
+		f = &have.v[have.n++];
+		memset(f, 0, sizeof *f);
+		f->path = p;
+		memcpy(f->sha256, hex, SP_HEXLEN);
+		f->mode = (unsigned)strtoul(mode, NULL, 8);
+		if (json_is_string(json_object_get(rec, "link")))
+			f->link = sp_strdup(json_string_value(json_object_get(rec, "link")));
+		json_decref(rec);
+	}
+	sp_reader_close(in);
+	if (have.n)
+		qsort(have.v, have.n, sizeof *have.v, bypath);
+}
+
 /* Append ents[i], re-reading it below rootfd; dies 65 if it changed. */
 static void
 pack_one(struct sp_awriter *w, int rootfd, const char *dir, struct ent *e)
@@ -218,12 +263,13 @@ pack_one(struct sp_awriter *w, int rootfd, const char *dir, struct ent *e)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_BASE = 256, OPT_REMOVE };
+	enum { OPT_BASE = 256, OPT_REMOVE, OPT_HAVE };
 	static const struct option lopts[] = {
 		{"base", required_argument, NULL, OPT_BASE},
 		{"remove", required_argument, NULL, OPT_REMOVE},
+		{"have", required_argument, NULL, OPT_HAVE},
 		SP_STD_LONGOPTS, {0}};
-	const char *out = NULL, *dir = ".", *sde, *basepath = NULL, *removes = NULL;
+	const char *out = NULL, *dir = ".", *sde, *basepath = NULL, *removes = NULL, *havepath = NULL;
 	struct sp_atomic at = {0};
 	struct sp_awriter *w;
 	struct sp_reader *in;
@@ -242,6 +288,7 @@ main(int argc, char **argv)
 		case 'j': jobs = (int)sp_parse_num("-j", optarg, 1, 256); break;
 		case OPT_BASE: basepath = optarg; break;
 		case OPT_REMOVE: removes = optarg; break;
+		case OPT_HAVE: havepath = optarg; break;
 		case 'h': sp_help(usage);
 		case 'V': sp_version();
 		default: sp_usage_die(usage, NULL);
@@ -253,6 +300,10 @@ main(int argc, char **argv)
 		sp_usage_die(usage, "too many arguments");
 	if (removes && !basepath)
 		sp_usage_die(usage, "--remove needs --base");
+	if (havepath && basepath)
+		sp_usage_die(usage, "--have and --base do not go together");
+	if (havepath)
+		read_have(havepath);
 
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -278,8 +329,17 @@ main(int argc, char **argv)
 	w = sp_awriter_new(fd, level, jobs);
 	if ((t = sp_awriter_buf(w, SP_MANIFEST_NAME, 0644, stamp, mtext, mlen, err, sizeof err)))
 		sp_die(t, "%s", err);
-	for (i = 0; i < nents; i++)
+	for (i = 0; i < nents; i++) {
+		const struct sp_mfile *g = have.n ? sp_manifest_find(&have, ents[i].path) : NULL;
+
+		/* the far side has it as it is: the manifest lists it, no bytes go */
+		if (g && !ents[i].link && !g->link && !strcmp(g->sha256, ents[i].sha256) &&
+		    (g->mode & 0777) == (ents[i].mode & 0777)) {
+			skipped++;
+			continue;
+		}
 		pack_one(w, rootfd, dir, &ents[i]);
+	}
 	if (base && (t = sp_base_copy(base, w, err, sizeof err)))
 		sp_die(t, "%s: %s", basepath, err);
 	if ((t = sp_awriter_close(w, hex, &size, err, sizeof err)))
@@ -297,6 +357,8 @@ main(int argc, char **argv)
 		json_object_set_new(rec, "files", json_integer((json_int_t)(nents + kept)));
 		if (base)
 			json_object_set_new(rec, "from_base", json_integer((json_int_t)kept));
+		if (havepath)
+			json_object_set_new(rec, "left_out", json_integer((json_int_t)skipped));
 		sp_emit(rec);
 	}
 	for (i = 0; i < nents; i++) {
@@ -304,6 +366,11 @@ main(int argc, char **argv)
 		free(ents[i].link);
 	}
 	free(ents);
+	for (i = 0; i < have.n; i++) {
+		free(have.v[i].path);
+		free(have.v[i].link);
+	}
+	free(have.v);
 	sp_base_free(base);
 	sp_finish_stdout();
 	return 0;

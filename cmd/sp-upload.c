@@ -20,7 +20,7 @@
 #include "rec/result.h"
 
 static const char usage[] =
-    "usage: sp-upload [OPTION]... files [ARCHIVE]\n"
+    "usage: sp-upload [OPTION]... [--base SHA256] files [ARCHIVE]\n"
     "       sp-upload [OPTION]... [--delete] database [FILE]\n"
     "       sp-upload [OPTION]... deploy IMAGE TAG | IMAGE:TAG\n"
     "POST to the cloud API (SP_API_URL, SP_TENANT, SP_TOKEN or SP_TOKEN_FILE)\n"
@@ -30,6 +30,9 @@ static const char usage[] =
     "  database   row records, or sp-diff's records (FILE or stdin), as a\n"
     "             DatabaseExport document; --delete: removed rows are deleted\n"
     "  deploy     ask the cloud to roll out IMAGE:TAG\n"
+    "  --base SHA256  files: an incremental push (sp-pack --have) built on the\n"
+    "             cloud's generation with this manifest SHA-256; 75 when that\n"
+    "             is no longer current (409)\n"
     SP_HTTP_USAGE;
 
 static const char *operation = "files_push";
@@ -56,10 +59,11 @@ count(json_t *answer, const char *n)
 }
 
 static void
-files(struct sp_http *h, const char *arg)
+files(struct sp_http *h, const char *arg, const char *base)
 {
 	struct sp_http_body b;
 	struct sp_http_req rq = {.method = "POST", .path = "/files", .content_type = "application/gzip", .body = &b};
+	char *hdr = base ? sp_asprintf("X-Sp-Base: %s", base) : NULL;
 	struct sp_http_resp rs;
 	json_t *rec, *answer, *r, *d;
 	const char *want, *got;
@@ -70,8 +74,13 @@ files(struct sp_http *h, const char *arg)
 		sp_usage_die(usage, "no ARCHIVE given and stdin is a terminal");
 	rec = sp_upload_archive(arg, &b, &fd, &name);
 	sp_http_body_hash(&b);
-	if ((code = sp_http_do(h, &rq, &rs, err, sizeof err)) ||
-	    (code = sp_http_answer(h, rq.method, rq.path, &rs, &answer, err, sizeof err)))
+	rq.header = hdr;
+	code = sp_http_do(h, &rq, &rs, err, sizeof err);
+	free(hdr);
+	rq.header = NULL;
+	if (code && base && rs.status == 409)
+		code = SP_EX_TEMPFAIL;	/* the cloud moved on: plan again (sp-sync does) */
+	if (code || (code = sp_http_answer(h, rq.method, rq.path, &rs, &answer, err, sizeof err)))
 		fail(code, err);
 	r = sp_result_new(operation);
 	d = sp_result_details(r);
@@ -193,9 +202,10 @@ deploy(struct sp_http *h, const char *image, const char *tag)
 int
 main(int argc, char **argv)
 {
-	enum { O_DELETE = 0x1300 };
+	enum { O_DELETE = 0x1300, O_BASE };
 	static const struct option lopts[] = {
 		{"delete", no_argument, NULL, O_DELETE},
+		{"base", required_argument, NULL, O_BASE},
 		SP_HTTP_LONGOPTS,
 		SP_STD_LONGOPTS,
 		{0},
@@ -206,6 +216,7 @@ main(int argc, char **argv)
 	const char *kind;
 	char *image = NULL, *tag = NULL, *colon, *slash;
 	int c, nargs, del = 0;
+	const char *base = NULL;
 
 	sp_setprog(argv[0]);
 	opterr = 0;	/* sp_http_bad_option never echoes an option's value */
@@ -215,6 +226,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case O_DELETE:
 			del = 1;
+			break;
+		case O_BASE:
+			base = optarg;
 			break;
 		case 'h':
 			sp_help(usage);
@@ -255,13 +269,15 @@ main(int argc, char **argv)
 
 	if (del && strcmp(kind, "database"))
 		sp_usage_die(usage, "--delete is for database");
+	if (base && (strcmp(kind, "files") || !sp_is_sha256(base)))
+		sp_usage_die(usage, "--base takes the manifest SHA-256 a files push builds on");
 	if (!strcmp(kind, "database"))
 		operation = "database_push";
 	else if (!strcmp(kind, "deploy"))
 		operation = "deploy";
 	h = sp_http_new(&ho);
 	if (!strcmp(kind, "files"))
-		files(h, nargs ? argv[optind] : NULL);
+		files(h, nargs ? argv[optind] : NULL, base);
 	else if (!strcmp(kind, "database"))
 		database(h, nargs ? argv[optind] : NULL, del, ho.quiet);
 	else

@@ -208,3 +208,18 @@ PY
 	xrun sp-download manifest --have have.recs
 	assert_failure 2
 }
+
+@test "files -o a FIFO or device writes into it, never replaces it with a file" {
+	fault_up ok --serve /files=a.tgz
+	mkfifo pipe
+	cat pipe >got &
+	reader=$!
+	xrun sp-download -o pipe files
+	assert_success
+	wait "$reader"
+	cmp got a.tgz
+	[ -p pipe ]
+	xrun sp-download -o /dev/null files
+	assert_success
+	[ -c /dev/null ]
+}

@@ -183,6 +183,42 @@ port: 8080"
 	diff -r services local
 }
 
+@test "files push is incremental: one edit sends one file; a racing push wins, the loser plans again and keeps the winner's files" {
+	sample services
+	for i in $(seq 1 40); do head -c 4000 /dev/urandom >"services/content/blob$i"; done
+	sp-sync files push >/dev/null
+	head -c 4000 /dev/urandom >services/content/blob1
+	run sp-sync files push
+	assert_success
+	assert_equal "$(jq -c '.details.upload | [.delta, .files_received, .files_uploaded]' <<<"$output")" \
+		"[true,1,$(find services -type f | wc -l)]"
+	[ "$(jq .details.upload.archive_size <<<"$output")" -lt 20000 ]
+	# a racing push lands between this push's plan and its upload (a shim
+	# of sp-upload pushes another tree's file first, once)
+	mkdir shim other
+	mkfile other/racer.txt "the other client's"
+	cat >shim/sp-upload <<-SHIM
+	#!/bin/sh
+	if [ ! -e "$BATS_TEST_TMPDIR/raced" ] && [ "\$2" = --base ]; then
+		: >"$BATS_TEST_TMPDIR/raced"
+		SP_STATE_DIR=$BATS_TEST_TMPDIR/.sp-other "$(command -v sp-sync)" -C "$BATS_TEST_TMPDIR/other" files push >/dev/null
+	fi
+	exec "$(command -v sp-upload)" "\$@"
+	SHIM
+	chmod +x shim/sp-upload
+	head -c 4000 /dev/urandom >services/content/blob2
+	run --separate-stderr env SP_BIN="$PWD/shim:$SP_BIN" sp-sync files push
+	assert_success
+	[ -e raced ]
+	[[ "$stderr" == *"409 Conflict"* && "$stderr" == *"planning again"* ]] || fail "$stderr"
+	# planned again: the racer's file is kept (it is only in the cloud, no --delete)
+	run bash -c 'sp-download -q manifest | jq -r .path | grep -c racer.txt'
+	assert_output 1
+	sp-sync -C fresh files pull >/dev/null
+	cmp fresh/content/blob2 services/content/blob2
+	[ "$(cat fresh/racer.txt)" = "the other client's" ]
+}
+
 @test "files pull --filter --delete: matching local-only files go in the same atomic step" {
 	sample services
 	sp-sync files push >/dev/null

@@ -252,3 +252,56 @@ SQL
 	sp-download files | sp-unpack - whole >/dev/null
 	diff -r --no-dereference whole local
 }
+
+@test "incremental push: sp-pack --have leaves out what the cloud holds; sp-cloudd merges, checks the base, and a stale base is 409 (75)" {
+	mkdir -p t/d{0..4}
+	for i in $(seq 1 100); do head -c 5000 /dev/urandom >"t/d$((i % 5))/f$i"; done
+	ln -s d1/f1 t/link
+	sp-collect t | sp-manifest -C t | sp-pack -C t -o a.tgz >/dev/null
+	sp-upload files a.tgz >/dev/null
+	sp-download -q manifest --etag etag >remote.recs
+	assert_equal "$(cat etag)" "$(tar -xzOf a.tgz .sp-manifest.json | sha256sum | cut -c1-64)"
+	# one edit, one new file, one removal, one chmod
+	head -c 5000 /dev/urandom >t/d3/f3
+	mkfile t/new "new"
+	rm t/d4/f4
+	chmod 755 t/d2/f2
+	sp-collect t | sp-manifest -C t >local.recs
+	run sp-pack -C t --have remote.recs -o inc.tgz local.recs
+	assert_success
+	assert_equal "$(jq -c '[.files, .left_out]' <<<"$output")" '[101,97]'
+	assert_equal "$(tar -tzf inc.tgz | sort | tr '\n' ' ')" ".sp-manifest.json d2/f2 d3/f3 link new "
+	run sp-upload --base "$(cat etag)" files inc.tgz
+	assert_success
+	assert_equal "$(jq -c '.details | [.delta, .files_received, .files_from_base, .files_uploaded]' <<<"$output")" '[true,4,97,101]'
+	# the cloud's archive is the whole new tree: GNU tar and sha256sum agree
+	sp-download -q files -o cur.tgz >/dev/null
+	mkdir g && tar -xzf cur.tgz -C g
+	rm g/.sp-manifest.json
+	diff -r --no-dereference t g
+	[ "$(stat -c %a g/d2/f2)" = 755 ]
+	# the same upload again: its base is no longer current
+	run --separate-stderr sp-upload --base "$(cat etag)" files inc.tgz
+	assert_failure 75
+	[[ "$stderr" == *"409 Conflict: the base"*"is not the current generation"* ]] || fail "$stderr"
+	sp-download -q files -o after.tgz >/dev/null
+	cmp cur.tgz after.tgz
+	# an upload that leaves out a file the base lacks: 409, nothing stored
+	sp-download -q manifest --etag etag2 >remote2.recs
+	mkfile t/other "x"
+	sp-collect t | sp-manifest -C t >local2.recs
+	sp-pack -C t --have local2.recs -o lie.tgz local2.recs >/dev/null	# leaves out everything
+	run --separate-stderr sp-upload --base "$(cat etag2)" files lie.tgz
+	assert_failure 75
+	[[ "$stderr" == *"other: not in the upload, and the base does not hold it"* ]] || fail "$stderr"
+	sp-download -q files -o after2.tgz >/dev/null
+	cmp cur.tgz after2.tgz
+	# a lying entry in an incremental upload: 400 like any bad archive
+	mkdir x && tar -xzf inc.tgz -C x && printf 'NEW' >x/new
+	tar -czf bad.tgz -C x .sp-manifest.json new d2/f2 d3/f3 link
+	run --separate-stderr sp-upload --base "$(cat etag2)" files bad.tgz
+	assert_failure 65
+	[[ "$stderr" == *"new: SHA-256 differs"* ]] || fail "$stderr"
+	sp-download -q files -o after3.tgz >/dev/null
+	cmp cur.tgz after3.tgz
+}

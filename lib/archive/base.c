@@ -43,6 +43,25 @@ sp_base_open(const char *path, long long max_size, struct sp_base **b, char *err
 	return 0;
 }
 
+int
+sp_base_open_fd(int fd, long long max_size, struct sp_base **b, char *err, size_t errlen)
+{
+	struct sp_base *x = sp_calloc(1, sizeof *x);
+	int t;
+
+	*b = NULL;
+	x->fd = fd;
+	if ((t = sp_areader_open(fd, max_size, &x->r, err, errlen)) != 0) {
+		close(fd);
+		free(x);
+		return t;
+	}
+	x->m = sp_areader_manifest(x->r);
+	x->drop = sp_calloc(x->m->n ? x->m->n : 1, 1);
+	*b = x;
+	return 0;
+}
+
 const struct sp_manifest *
 sp_base_manifest(const struct sp_base *b)
 {

@@ -11,6 +11,9 @@ struct sp_base;
  * or an exit status (66 missing, 65 invalid, 74) with the message in err. */
 int sp_base_open(const char *path, long long max_size, struct sp_base **b, char *err, size_t errlen);
 
+/* As sp_base_open for an open fd (which b then owns and closes). */
+int sp_base_open_fd(int fd, long long max_size, struct sp_base **b, char *err, size_t errlen);
+
 /* Its verified manifest (owned by b). */
 const struct sp_manifest *sp_base_manifest(const struct sp_base *b);
 

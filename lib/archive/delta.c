@@ -1,7 +1,9 @@
 /* delta.c - an sp archive cut down to what a peer lacks. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "archive/base.h"
 #include "archive/delta.h"
 #include "archive/sparchive.h"
 #include "core/err.h"
@@ -84,5 +86,97 @@ sp_archive_delta(int src, long long max_size, char *const *have, size_t nhave, i
 fail:
 	sp_awriter_abort(w);
 	sp_areader_free(r);
+	return t;
+}
+
+int
+sp_archive_merge(int up, int basefd, long long max_size, int out, int level, int threads,
+    char **mtext, size_t *mlen, struct sp_merge *mg, char *err, size_t errlen)
+{
+	struct sp_areader *r;
+	struct sp_awriter *w = NULL;
+	struct sp_base *b = NULL;
+	struct sp_aentry e;
+	const struct sp_manifest *m, *bm;
+	const char *text;
+	const void *p;
+	size_t n, i;
+	int t;
+
+	memset(mg, 0, sizeof *mg);
+	*mtext = NULL;
+	if ((t = sp_areader_open_opt(up, max_size, SP_AR_PARTIAL, &r, err, errlen)))
+		return t;
+	w = sp_awriter_new(out, level, threads);
+	text = sp_areader_manifest_text(r, &n);
+	*mtext = sp_malloc(n + 1);
+	memcpy(*mtext, text, n);
+	(*mtext)[n] = '\0';
+	*mlen = n;
+	if ((t = sp_awriter_buf(w, SP_MANIFEST_NAME, 0644, 0, text, n, err, errlen)))
+		goto fail;
+	/* the upload's entries, checked and copied as they come */
+	while ((t = sp_areader_next(r, &e, err, errlen)) == 0) {
+		if (e.kind == SP_AE_DIR)
+			continue;
+		if (e.kind == SP_AE_LINK) {
+			if ((t = sp_awriter_link(w, e.path, e.file->link, e.mtime, err, errlen)))
+				goto fail;
+			mg->received++;
+			continue;
+		}
+		if ((t = sp_awriter_stream(w, e.path, e.file->mode, e.mtime, e.file->size, err, errlen)))
+			goto fail;
+		while ((t = sp_areader_data(r, &p, &n, err, errlen)) == 0 && n > 0)
+			if ((t = sp_awriter_data(w, e.path, p, n, err, errlen)))
+				goto fail;
+		if (t)
+			goto fail;
+		mg->received++;
+	}
+	if (t > 0)
+		goto fail;
+	/* what it left out must be the base's, path for path */
+	m = sp_areader_manifest(r);
+	if ((t = sp_base_open_fd(dup(basefd), max_size, &b, err, errlen)))
+		goto fail;
+	bm = sp_base_manifest(b);
+	for (i = 0; i < m->n; i++) {
+		const struct sp_mfile *f = &m->v[i], *g;
+
+		if (f->seen)
+			continue;
+		g = sp_manifest_find(bm, f->path);
+		if (f->link || !g || g->link || strcmp(g->sha256, f->sha256) ||
+		    (g->mode & 0777) != (f->mode & 0777)) {
+			snprintf(err, errlen, "%s: not in the upload, and the base does not hold it "
+			    "(the push was planned against another generation)", f->path);
+			t = 409;
+			goto fail;
+		}
+		mg->from_base++;
+	}
+	for (i = 0; i < bm->n; i++) {
+		const struct sp_mfile *f = sp_manifest_find(m, bm->v[i].path);
+
+		if (!f || f->seen)
+			sp_base_drop(b, bm->v[i].path);
+	}
+	if ((t = sp_base_copy(b, w, err, errlen)))
+		goto fail;
+	sp_base_free(b);
+	sp_areader_free(r);
+	t = sp_awriter_close(w, mg->sha256, &mg->size, err, errlen);
+	if (t) {
+		free(*mtext);
+		*mtext = NULL;
+	}
+	return t;
+fail:
+	sp_base_free(b);
+	sp_awriter_abort(w);
+	sp_areader_free(r);
+	free(*mtext);
+	*mtext = NULL;
 	return t;
 }

@@ -27,3 +27,25 @@ int sp_archive_delta(int src, long long max_size, char *const *have, size_t nhav
 size_t sp_delta_sort(char **v, size_t n);
 
 #endif
+
+#ifndef SP_ARCHIVE_MERGE
+#define SP_ARCHIVE_MERGE
+struct sp_merge {
+	long long received;	/* entries (files, symlinks) the upload carried */
+	long long from_base;	/* files taken from the base */
+	long long size;		/* the merged archive's size */
+	char sha256[SP_HEXLEN];	/* and its SHA-256 */
+};
+
+/* An incremental push: up is an sp archive whose manifest lists the whole
+ * new tree and which may leave out regular files that the base archive
+ * (on base) holds at the same path with the same SHA-256 and mode
+ * (sp-pack --have). Both are verified as they stream; out gets the whole
+ * new archive: up's manifest (exact bytes) and entries, then the base's
+ * entries it left out. 0 with *m filled; 65 with the message in err when
+ * up is bad, 409 (HTTP's Conflict, not an exit status) when it leaves out
+ * a file the base does not hold so (the plan was made against another
+ * base), 74 on I/O errors. *mtext gets up's manifest bytes (malloc'd). */
+int sp_archive_merge(int up, int base, long long max_size, int out, int level, int threads,
+    char **mtext, size_t *mlen, struct sp_merge *m, char *err, size_t errlen);
+#endif

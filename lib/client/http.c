@@ -440,6 +440,8 @@ setup(struct sp_http *h, struct xfer *x, const char *url, const char *method,
 		*hdrs = curl_slist_append(*hdrs, s);
 		free(s);
 	}
+	if (rq->header && auth)	/* as the credentials: not to a redirect's host */
+		*hdrs = curl_slist_append(*hdrs, rq->header);
 	if (b && strcmp(method, "GET")) {
 		if (rq->content_type) {
 			s = sp_asprintf("Content-Type: %s", rq->content_type);

@@ -166,6 +166,7 @@ struct sp_http_req {
 	const char *path;		/* below the tenant root: "/files" */
 	const char *content_type;	/* of the body */
 	const char *if_none_match;	/* an ETag value (unquoted) */
+	const char *header;		/* one more "Name: value" line, or NULL */
 	struct sp_http_body *body;	/* NULL: none */
 	struct sp_http_sink *sink;	/* NULL: collect into the response */
 };

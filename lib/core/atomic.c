@@ -60,12 +60,26 @@ start(struct sp_atomic *a, int fd, mode_t mode)
 FILE *
 sp_atomic_open(struct sp_atomic *a, const char *path, mode_t mode)
 {
-	char *dir = sp_strdup(path), *base = sp_strdup(path);
+	char *dir, *base;
+	struct stat st;
 	int fd;
 
 	a->dfd = AT_FDCWD;
 	a->path = sp_strdup(path);
 	a->shown = sp_strdup(path);
+	a->direct = 0;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* a rename would put a file where the device was */
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || !(a->fp = fdopen(fd, "w")))
+			sp_die_errno(SP_EX_CANTCREAT, "%s", path);
+		a->direct = 1;
+		a->tmp = a->sigtmp = NULL;
+		a->handle = a->sighandle = -1;
+		return a->fp;
+	}
+	dir = sp_strdup(path);
+	base = sp_strdup(path);
 	a->tmp = sp_asprintf("%s/.%s.sp-tmp.XXXXXX", dirname(dir), basename(base));
 	free(dir);
 	free(base);
@@ -113,6 +127,15 @@ sp_atomic_commit(struct sp_atomic *a)
 
 	if (fflush(fp) != 0 || ferror(fp))
 		sp_die_errno(SP_EX_IOERR, "%s: write error", a->shown);
+	if (a->direct) {
+		a->fp = NULL;
+		if (fclose(fp) != 0)
+			sp_die_errno(SP_EX_IOERR, "%s: close", a->shown);
+		free(a->path);
+		free(a->shown);
+		a->path = a->shown = NULL;
+		return;
+	}
 	if (fsync(fileno(fp)) != 0)
 		sp_die_errno(SP_EX_IOERR, "%s: fsync", a->shown);
 	a->fp = NULL;
@@ -132,6 +155,15 @@ sp_atomic_commit(struct sp_atomic *a)
 void
 sp_atomic_abort(struct sp_atomic *a)
 {
+	if (a->direct) {
+		if (a->fp)
+			fclose(a->fp);
+		a->fp = NULL;
+		free(a->path);
+		free(a->shown);
+		a->path = a->shown = NULL;
+		return;
+	}
 	unlink_tmp(a);
 	release(a);
 }

@@ -14,11 +14,14 @@ struct sp_atomic {
 	FILE *fp;
 	int handle;	/* cleanup handle: the temp file goes if we die */
 	int sighandle;	/* ... or are ended by a signal */
+	int direct;	/* path is a device or FIFO: written as it is */
 };
 
 /* Create a temporary file beside path, opened for writing with mode
  * (before umask); it is removed if the program dies before commit. Dies
- * 73 when it cannot be created. */
+ * 73 when it cannot be created. A path that is a device or a FIFO
+ * (/dev/null, a named pipe) is opened and written as it is, never
+ * replaced. */
 FILE *sp_atomic_open(struct sp_atomic *a, const char *path, mode_t mode);
 
 /* As sp_atomic_open for the file name in the directory dirfd (which is
