@@ -55,6 +55,8 @@ for n in "$SMALL" "$BIG"; do
 	t1=$(now)
 	h1=$(hwm)
 	[ "$(jq -r .items_synced result.json)" = "$n" ] || { echo "push.sh: push of $n rows: $(cat result.json)" >&2; exit 1; }
+	# (curl streams the file with -T: --data-binary @FILE reads it into
+	# memory, and gave up on 1.2 GB: "out of memory")
 	# the floor: the same rows out with psql \copy, POSTed with curl
 	(umask 077; DATABASE_URL=$SP_CLOUD_DATABASE_URL sp-cloudd tenant add "c$n" >"ctok$n")
 	t2=$(now)
@@ -63,7 +65,7 @@ for n in "$SMALL" "$BIG"; do
 	  psqlq -c "\copy (select row_to_json(t) from agent_skills t) to stdout" | sed '1!s/^/,/'
 	  printf '],"timestamp":"2026-01-01T00:00:00Z"}'; } >copy.json
 	code=$(curl -sS -o floor.out -w '%{http_code}' -H @<(printf 'Authorization: Bearer %s\n' "$(cat "ctok$n")") \
-		-H 'Content-Type: application/json' --data-binary @copy.json "$SP_API_URL/api/v1/cloud/tenants/c$n/database/import")
+		-H 'Content-Type: application/json' -X POST -T copy.json "$SP_API_URL/api/v1/cloud/tenants/c$n/database/import")
 	[ "$code" = 200 ] || { echo "push.sh: the floor's import: $code $(head -c 300 floor.out)" >&2; exit 1; }
 	t3=$(now)
 	rm -f copy.json
