@@ -58,6 +58,27 @@ repack(struct cloud_call *k, struct cs_archive *a, char **path, int *fd)
 	return 0;
 }
 
+/* A verification slot: reading an archive through (a push, a merge, a
+ * delta) is CPU-bound, at most --max-verify at once; others wait a little
+ * (--db-wait), then are told to come back. 0 (sem_post it after), or -1
+ * after replying 503. */
+static int
+verify_slot(struct cloud_call *k)
+{
+	struct timespec until;
+	int rc;
+
+	sp_deadline(&until, CLOCK_REALTIME, k->srv->cfg.db_wait);
+	while ((rc = sem_timedwait(&k->srv->verify, &until)) != 0 && errno == EINTR)
+		;
+	if (rc != 0) {
+		k->retry_after = 2;
+		cloud_reply_error(k, 503, "busy: %d archives are being verified; retry", k->srv->cfg.max_verify);
+		return -1;
+	}
+	return 0;
+}
+
 static int open_current(struct cloud_call *k, PGconn **c, struct cs_archive *a);
 
 /* An incremental push (X-Sp-Base): the upload leaves out the files the
@@ -68,7 +89,6 @@ push_delta(struct cloud_call *k)
 {
 	struct cs_archive cur, a;
 	struct sp_merge mg;
-	struct timespec until;
 	char err[1024], *path = NULL;
 	json_t *reply;
 	PGconn *c = NULL;
@@ -79,14 +99,8 @@ push_delta(struct cloud_call *k)
 		cloud_reply_error(k, 400, "X-Sp-Base: expected a manifest SHA-256 in lowercase hex");
 		return;
 	}
-	sp_deadline(&until, CLOCK_REALTIME, k->srv->cfg.db_wait);
-	while ((rc = sem_timedwait(&k->srv->verify, &until)) != 0 && errno == EINTR)
-		;
-	if (rc != 0) {
-		k->retry_after = 2;
-		cloud_reply_error(k, 503, "busy: %d archives are being verified; retry", k->srv->cfg.max_verify);
+	if (verify_slot(k) != 0)
 		return;
-	}
 	if ((basefd = open_current(k, &c, &cur)) < 0)
 		goto post;	/* it replied (404: nothing to build on) */
 	k->etag[0] = k->generation[0] = '\0';	/* the reply is about the new one */
@@ -168,7 +182,6 @@ cloud_files_push(struct cloud_call *k)
 	struct cs_archive a;
 	json_t *manifest = NULL, *reply;
 	char err[1024], *path;
-	struct timespec until;
 	PGconn *c;
 	int rc, plain = 0, fd;
 
@@ -184,16 +197,8 @@ cloud_files_push(struct cloud_call *k)
 	/* one pass: verification hands back the manifest's exact bytes; a
 	 * plain tarball (upstream's, no manifest) is hashed entry by entry
 	 * and gets the manifest built from it */
-	/* verification is CPU-bound: at most --max-verify at once, others wait
-	 * a little, then are told to come back */
-	sp_deadline(&until, CLOCK_REALTIME, k->srv->cfg.db_wait);	/* --db-wait: 1 s at least */
-	while ((rc = sem_timedwait(&k->srv->verify, &until)) != 0 && errno == EINTR)
-		;
-	if (rc != 0) {
-		k->retry_after = 2;
-		cloud_reply_error(k, 503, "busy: %d archives are being verified; retry", k->srv->cfg.max_verify);
+	if (verify_slot(k) != 0)
 		return;
-	}
 	rc = sp_archive_verify_fd_opt(k->body_fd, k->srv->cfg.max_tree, SP_AR_PLAIN, &manifest,
 	    &a.manifest, &a.manifest_len, &plain, err, sizeof err);
 	if (rc || !plain)
@@ -428,7 +433,6 @@ cloud_files_delta(struct cloud_call *k)
 {
 	struct cs_archive a;
 	struct sp_delta d;
-	struct timespec until;
 	char err[1024], *tmp, **have;
 	size_t nhave;
 	PGconn *c = NULL;
@@ -438,14 +442,8 @@ cloud_files_delta(struct cloud_call *k)
 		return;
 	/* building it reads (and checks) the whole archive: CPU-bound, under
 	 * the same --max-verify bound as a push */
-	sp_deadline(&until, CLOCK_REALTIME, k->srv->cfg.db_wait);
-	while ((rc = sem_timedwait(&k->srv->verify, &until)) != 0 && errno == EINTR)
-		;
-	if (rc != 0) {
-		k->retry_after = 2;
-		cloud_reply_error(k, 503, "busy: %d archives are being verified; retry", k->srv->cfg.max_verify);
+	if (verify_slot(k) != 0)
 		goto out;
-	}
 	if ((fd = open_current(k, &c, &a)) < 0)
 		goto post;
 	tmp = sp_asprintf("%s/.sp-tmp.delta.XXXXXX", k->srv->spool);

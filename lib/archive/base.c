@@ -19,7 +19,6 @@ struct sp_base {
 int
 sp_base_open(const char *path, long long max_size, struct sp_base **b, char *err, size_t errlen)
 {
-	struct sp_base *x;
 	char why[1024];
 	int fd = open(path, O_RDONLY | O_CLOEXEC), t;
 
@@ -29,18 +28,9 @@ sp_base_open(const char *path, long long max_size, struct sp_base **b, char *err
 		snprintf(err, errlen, "%s: %s", path, strerror(t));
 		return sp_ex_for_errno(t);
 	}
-	x = sp_calloc(1, sizeof *x);
-	x->fd = fd;
-	if ((t = sp_areader_open(fd, max_size, &x->r, why, sizeof why)) != 0) {
+	if ((t = sp_base_open_fd(fd, max_size, b, why, sizeof why)) != 0)
 		snprintf(err, errlen, "%s: %s", path, why);
-		close(fd);
-		free(x);
-		return t;
-	}
-	x->m = sp_areader_manifest(x->r);
-	x->drop = sp_calloc(x->m->n ? x->m->n : 1, 1);
-	*b = x;
-	return 0;
+	return t;
 }
 
 int
