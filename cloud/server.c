@@ -4,10 +4,12 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -143,6 +145,36 @@ make_work(struct cloud_server *s, char *err, size_t errlen)
 		}
 		s->own_work = 1;
 	}
+	/* one server per work directory: a second one would remove the
+	 * first's spool and cache files as leftovers */
+	{
+		char *lock = sp_asprintf("%s/lock", s->work), pid[32];
+		int n;
+
+		s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+			int e = errno;
+			char other[32] = "";
+
+			if (s->lock_fd >= 0 && (n = (int)pread(s->lock_fd, other, sizeof other - 1, 0)) > 0)
+				other[strcspn(other, "\n")] = '\0';
+			snprintf(err, errlen, "%s: %s", s->work, e == EWOULDBLOCK ?
+			    "in use by another sp-cloudd" : strerror(e));
+			if (e == EWOULDBLOCK && other[0]) {
+				size_t k = strlen(err);
+				snprintf(err + k, errlen - k, " (pid %.20s)", other);
+			}
+			free(lock);
+			return -1;
+		}
+		n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+		if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pid, (size_t)n, 0) != n) {
+			snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+			free(lock);
+			return -1;
+		}
+		free(lock);
+	}
 	s->spool = sp_asprintf("%s/spool", s->work);
 	s->cache = sp_asprintf("%s/cache", s->work);
 	if ((mkdir(s->spool, 0700) != 0 && errno != EEXIST) ||
@@ -181,6 +213,7 @@ cloud_start(const struct cloud_config *cfg, int *status, char *err, size_t errle
 	PGconn *c;
 	int v6 = 0;
 
+	s->lock_fd = -1;
 	s->cfg = *cfg;
 	pthread_mutex_init(&s->cache_mu, NULL);
 	sem_init(&s->verify, 0, (unsigned)(cfg->max_verify > 0 ? cfg->max_verify : 4));
@@ -260,6 +293,8 @@ cloud_stop(struct cloud_server *s)
 	pthread_mutex_destroy(&s->cache_mu);
 	sem_destroy(&s->verify);
 	free(s->work);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s->spool);
 	free(s->cache);
 	free(s);

@@ -21,6 +21,7 @@ struct cloud_server {
 	char *work;		/* work directory */
 	char *spool, *cache;	/* its subdirectories */
 	int own_work;		/* created by us: removed at stop */
+	int lock_fd;		/* WORK/lock, flock'd while the server lives */
 	char url[128];
 	pthread_mutex_t cache_mu;
 	sem_t verify;		/* --max-verify: archive verifications at once */

@@ -153,3 +153,22 @@ print(s.recv(100).split(b"\r\n")[0].decode())' "${URL2##*:}" >status
 	[ "$(grep -c 'refused by libmicrohttpd' log2)" -ge 2 ]
 	! grep -q 'secret' log2
 }
+
+@test "two sp-cloudd on one --work-dir: the second is refused naming the first, whose spool stays; a dead one's lock is no obstacle" {
+	start_cloudd log2 --work-dir "$PWD/work"
+	first=$URL2
+	mkfile work/spool/.sp-tmp.inflight "a request in progress"
+	run --separate-stderr env DATABASE_URL="$CLOUD_DB" sp-cloudd -l 127.0.0.1:0 --work-dir "$PWD/work"
+	assert_failure 73
+	[[ "$stderr" == *"work: in use by another sp-cloudd (pid "* ]] || fail "$stderr"
+	[ -e work/spool/.sp-tmp.inflight ]
+	served 127.0.0.2 "$first/healthz"
+	[ "$code" = 200 ]
+	# once it is gone (kill -9: no clean-up), the next one starts and sweeps
+	for p in $EXTRA_PIDS; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	EXTRA_PIDS=
+	start_cloudd log3 --work-dir "$PWD/work"
+	[ ! -e work/spool/.sp-tmp.inflight ]
+	# the lock names the server that holds it
+	[ "$(cat work/lock)" = "${EXTRA_PIDS##* }" ] || fail "lock: $(cat work/lock), server ${EXTRA_PIDS##* }"
+}
