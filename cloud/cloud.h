@@ -28,6 +28,9 @@ struct cloud_config {
 	int deploy_timeout;	/* seconds before the hook is killed */
 	int keep;		/* archive generations kept per tenant */
 	int quiet;		/* no access log */
+	const char *proxies[16];	/* --trusted-proxy: peers whose
+					 * X-Forwarded-For names the client */
+	int nproxies;
 };
 
 /* The defaults: 127.0.0.1:8787, DATABASE_URL, 1 GiB uploads, ... */

@@ -352,6 +352,46 @@ dispatch(struct MHD_Connection *con, struct req *q, int post)
 	return ret;
 }
 
+/* Whether addr is one of the --trusted-proxy addresses. */
+static int
+trusted(const struct cloud_config *cfg, const char *addr)
+{
+	for (int i = 0; i < cfg->nproxies; i++)
+		if (!strcmp(cfg->proxies[i], addr))
+			return 1;
+	return 0;
+}
+
+/* From a trusted proxy, the client is the rightmost X-Forwarded-For
+ * address that is not itself a trusted proxy (what the proxies appended;
+ * whatever the client wrote to the left is not believed). Anything else
+ * keeps the peer's address. Only the access log uses it. */
+static void
+forwarded_for(struct MHD_Connection *con, struct req *q)
+{
+	const char *xff;
+	char buf[1024], *tok, *save = NULL, *v[32];
+	unsigned char b[16];
+	int n = 0;
+
+	if (!trusted(&q->srv->cfg, q->addr) ||
+	    !(xff = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Forwarded-For")))
+		return;
+	snprintf(buf, sizeof buf, "%s", xff);
+	/* the last 32 entries: the right end is what the proxies wrote */
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
+		v[n++ % 32] = tok;
+	for (int k = 0; k < 32 && n > 0; k++, n--) {
+		const char *c = v[(n - 1) % 32];
+
+		if (trusted(&q->srv->cfg, c))
+			continue;	/* appended by another trusted proxy in the chain */
+		if (inet_pton(AF_INET, c, b) == 1 || inet_pton(AF_INET6, c, b) == 1)
+			snprintf(q->addr, sizeof q->addr, "%s", c);
+		break;
+	}
+}
+
 /* Headers are in: route, check the method, authenticate, and either
  * reply at once or get ready for the body. */
 static enum MHD_Result
@@ -363,6 +403,7 @@ begin(struct MHD_Connection *con, struct req *q, const char *url, const char *me
 
 	*wait = 0;
 	snprintf(q->method, sizeof q->method, "%s", method);
+	forwarded_for(con, q);
 	sanitise(q->path, sizeof q->path, url);
 	q->route = cloud_route_match(url, q->tenant, &bad);
 	if (!q->route)

@@ -1,5 +1,6 @@
 /* sp-cloudd - the cloud side of sp: the API of sp-cloudd(8) over
  * PostgreSQL, and the administration of its tenants and tokens. */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,8 @@ static const char usage[] =
     "      --db-timeout SEC       a request's database work, then 503 (default 120)\n"
     "      --max-connections N    concurrent HTTP connections (default 512)\n"
     "      --max-per-address N    connections from one address (default 32; 0: any)\n"
+    "      --trusted-proxy ADDR   a balancer whose X-Forwarded-For names the client\n"
+    "                             in the access log (repeatable)\n"
     "      --header-timeout SEC   close a connection whose request headers take\n"
     "                             longer (default 30; 0: never)\n"
     "      --min-rate SIZE        close an upload slower than SIZE bytes/s ...\n"
@@ -45,7 +48,7 @@ static const char usage[] =
 
 enum {
 	O_HOOK = 256, O_HOOK_TIMEOUT, O_MAX_BODY, O_MAX_JSON, O_MAX_TREE, O_WORK, O_CACHE,
-	O_KEEP, O_DBCONN, O_MAXCONN, O_PERADDR, O_HDRTIME, O_MINRATE, O_RATETIME,
+	O_KEEP, O_DBCONN, O_MAXCONN, O_PERADDR, O_PROXY, O_HDRTIME, O_MINRATE, O_RATETIME,
 	O_DBWAIT, O_DBTIME, O_RATIO, O_VERIFY, O_MAXROW,
 };
 
@@ -69,6 +72,7 @@ static const struct option longopts[] = {
 	{"max-verify", required_argument, NULL, O_VERIFY},
 	{"db-timeout", required_argument, NULL, O_DBTIME},
 	{"max-per-address", required_argument, NULL, O_PERADDR},
+	{"trusted-proxy", required_argument, NULL, O_PROXY},
 	{"header-timeout", required_argument, NULL, O_HDRTIME},
 	{"min-rate", required_argument, NULL, O_MINRATE},
 	{"rate-time", required_argument, NULL, O_RATETIME},
@@ -101,6 +105,15 @@ serve(const struct cloud_config *cfg)
 	sp_warn("stopping (signal %d)", sig);
 	cloud_stop(s);
 	return 0;
+}
+
+/* True for an IPv4 or IPv6 address in text form. */
+static int
+valid_ip(const char *s)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
 int
@@ -143,6 +156,13 @@ main(int argc, char **argv)
 		case O_DBTIME: cfg.db_timeout = (int)sp_parse_num("--db-timeout", optarg, 0, 86400); break;
 		case O_PERADDR:
 			cfg.per_addr = (int)sp_parse_num("--max-per-address", optarg, 0, 100000);
+			break;
+		case O_PROXY:
+			if (cfg.nproxies == 16)
+				sp_usage_die(usage, "--trusted-proxy: at most 16");
+			if (!valid_ip(optarg))
+				sp_usage_die(usage, "--trusted-proxy: \"%s\" is not an IP address", optarg);
+			cfg.proxies[cfg.nproxies++] = optarg;
 			break;
 		case O_HDRTIME:
 			cfg.header_timeout = (int)sp_parse_num("--header-timeout", optarg, 0, 86400);

@@ -172,3 +172,19 @@ print(s.recv(100).split(b"\r\n")[0].decode())' "${URL2##*:}" >status
 	# the lock names the server that holds it
 	[ "$(cat work/lock)" = "${EXTRA_PIDS##* }" ] || fail "lock: $(cat work/lock), server ${EXTRA_PIDS##* }"
 }
+
+@test "--trusted-proxy: the access log names the client from X-Forwarded-For only when a trusted proxy sent it" {
+	start_cloudd log2 --trusted-proxy 127.0.0.2 --trusted-proxy 10.9.9.9
+	xff() { curl -sS --interface "$1" -o /dev/null -H "X-Forwarded-For: $2" "$URL2/healthz"; }
+	# from the trusted balancer: the rightmost address it (and a trusted
+	# proxy before it) appended; what the client wrote to the left is not believed
+	xff 127.0.0.2 "6.6.6.6, 203.0.113.7"
+	xff 127.0.0.2 "6.6.6.6, 198.51.100.4, 10.9.9.9"
+	# from anyone else the header is ignored, as is garbage
+	xff 127.0.0.3 "203.0.113.8"
+	xff 127.0.0.2 "not-an-address"
+	run grep -o 'Z [0-9a-f.:-]* GET /healthz' log2
+	assert_output "$(printf 'Z %s GET /healthz\n' 203.0.113.7 198.51.100.4 127.0.0.3 127.0.0.2)"
+	run --separate-stderr env DATABASE_URL="$CLOUD_DB" sp-cloudd --trusted-proxy nonsense
+	assert_failure 2
+}
