@@ -1,8 +1,12 @@
 /* call.c - what an endpoint uses to answer: replies, pooled connections,
  * entity tags. The HTTP layer (http.c) turns the reply into a response. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cloud/call.h"
 #include "cloud/pool.h"
@@ -107,4 +111,18 @@ cloud_etag_match(const char *inm, const char *etag)
 			return 1;
 	}
 	return 0;
+}
+
+int
+cloud_spool_anon(struct cloud_call *k, const char *what)
+{
+	char *tmp = sp_asprintf("%s/.sp-tmp.%s.XXXXXX", k->srv->spool, what);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+
+	if (fd >= 0)
+		unlink(tmp);
+	else
+		cloud_reply_error(k, 500, "spool: %s", strerror(errno));
+	free(tmp);
+	return fd;
 }

@@ -59,6 +59,10 @@ void cloud_log_unavailable(struct cloud_server *s, const char *err);
 /* A pooled database connection, or NULL after replying 503. */
 PGconn *cloud_conn(struct cloud_call *k);
 
+/* A new unlinked file in the spool for a reply body (named .sp-tmp.WHAT
+ * while it has a name): its fd, or -1 after replying 500. */
+int cloud_spool_anon(struct cloud_call *k, const char *what);
+
 /* Give the connection back to the pool. */
 void cloud_conn_done(struct cloud_call *k, PGconn *c);
 

@@ -136,7 +136,7 @@ add_row(void *arg, const char *table, const char *json, size_t len, char *err, s
 void
 cloud_db_export(struct cloud_call *k)
 {
-	char schema[CS_SCHEMA_MAX], err[1024], *tmp;
+	char schema[CS_SCHEMA_MAX], err[1024];
 	struct sp_dbexport_opts o;
 	struct sp_docw *w;
 	struct stat st;
@@ -146,14 +146,8 @@ cloud_db_export(struct cloud_call *k)
 	if (!(c = tenant_conn(k, schema)))
 		return;
 	/* the document goes to an unlinked spool file, then out by sendfile */
-	tmp = sp_asprintf("%s/.sp-tmp.export.XXXXXX", k->srv->spool);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(tmp);
-	free(tmp);
-	if (fd < 0) {
+	if ((fd = cloud_spool_anon(k, "export")) < 0) {
 		cloud_conn_done(k, c);
-		cloud_reply_error(k, 500, "spool: %s", strerror(errno));
 		return;
 	}
 	if (!(w = sp_docw_new(to_fd, &fd))) {

@@ -433,7 +433,7 @@ cloud_files_delta(struct cloud_call *k)
 {
 	struct cs_archive a;
 	struct sp_delta d;
-	char err[1024], *tmp, **have;
+	char err[1024], **have;
 	size_t nhave;
 	PGconn *c = NULL;
 	int fd = -1, out = -1, rc;
@@ -446,15 +446,8 @@ cloud_files_delta(struct cloud_call *k)
 		goto out;
 	if ((fd = open_current(k, &c, &a)) < 0)
 		goto post;
-	tmp = sp_asprintf("%s/.sp-tmp.delta.XXXXXX", k->srv->spool);
-	out = mkostemp(tmp, O_CLOEXEC);
-	if (out >= 0)
-		unlink(tmp);
-	free(tmp);
-	if (out < 0) {
-		cloud_reply_error(k, 500, "spool: %s", strerror(errno));
+	if ((out = cloud_spool_anon(k, "delta")) < 0)
 		goto post;
-	}
 	rc = sp_archive_delta(fd, k->srv->cfg.max_tree, have, nhave, out, 6, &d, err, sizeof err);
 	if (rc == 0 && lseek(out, 0, SEEK_SET) != 0)
 		rc = SP_EX_IOERR, snprintf(err, sizeof err, "spool: %s", strerror(errno));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "archive/base.h"
+#include "archive/have.h"
 #include "archive/manifest.h"
 #include "archive/sparchive.h"
 #include "core/atomic.h"
@@ -49,7 +50,7 @@ struct ent {
 static struct ent *ents;
 static size_t nents;
 static struct sp_base *base;	/* --base */
-static struct sp_manifest have;	/* --have: the far side's files */
+static struct sp_have *have;	/* --have: the far side's files */
 static size_t skipped;		/* files --have left out */
 static size_t kept;		/* entries of the base kept */
 
@@ -173,45 +174,6 @@ take_base(const char *path, const char *removes, long long *stamp)
 		*stamp = sp_manifest_stamp(bm);
 }
 
-/* --have: the far side's file records (sp-download manifest) as a
- * manifest to look paths up in; dies 65 naming the line of a bad one. */
-static void
-read_have(const char *path)
-{
-	struct sp_reader *in = sp_reader_open(path);
-	size_t cap = 0;
-	json_t *rec;
-
-	while ((rec = sp_reader_next(in))) {
-		const char *hex = json_string_value(json_object_get(rec, "sha256")), *why = NULL;
-		const char *mode = json_string_value(json_object_get(rec, "mode"));
-		struct sp_mfile *f;
-		char *p;
-
-		if (strcmp(sp_record_type(rec), "file")) {
-			json_decref(rec);
-			continue;
-		}
-		if (!hex || !sp_is_sha256(hex) || !mode)
-			sp_reader_die(in, "a file record needs \"sha256\" and \"mode\"");
-		if (!(p = sp_record_path(rec, &why)))
-			sp_reader_die(in, "%s", why);
-		if (have.n == cap)
-			have.v = sp_realloc(have.v, (cap = cap ? 2 * cap : 256) * sizeof *have.v);
-		f = &have.v[have.n++];
-		memset(f, 0, sizeof *f);
-		f->path = p;
-		memcpy(f->sha256, hex, SP_HEXLEN);
-		f->mode = (unsigned)strtoul(mode, NULL, 8);
-		if (json_is_string(json_object_get(rec, "link")))
-			f->link = sp_strdup(json_string_value(json_object_get(rec, "link")));
-		json_decref(rec);
-	}
-	sp_reader_close(in);
-	if (have.n)
-		qsort(have.v, have.n, sizeof *have.v, bypath);
-}
-
 /* Append ents[i], re-reading it below rootfd; dies 65 if it changed. */
 static void
 pack_one(struct sp_awriter *w, int rootfd, const char *dir, struct ent *e)
@@ -303,7 +265,7 @@ main(int argc, char **argv)
 	if (havepath && basepath)
 		sp_usage_die(usage, "--have and --base do not go together");
 	if (havepath)
-		read_have(havepath);
+		have = sp_have_read(havepath);
 
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -330,11 +292,11 @@ main(int argc, char **argv)
 	if ((t = sp_awriter_buf(w, SP_MANIFEST_NAME, 0644, stamp, mtext, mlen, err, sizeof err)))
 		sp_die(t, "%s", err);
 	for (i = 0; i < nents; i++) {
-		const struct sp_mfile *g = have.n ? sp_manifest_find(&have, ents[i].path) : NULL;
+		unsigned mode = 0;
+		const char *hex = have && !ents[i].link ? sp_have_at(have, ents[i].path, &mode) : NULL;
 
 		/* the far side has it as it is: the manifest lists it, no bytes go */
-		if (g && !ents[i].link && !g->link && !strcmp(g->sha256, ents[i].sha256) &&
-		    (g->mode & 0777) == (ents[i].mode & 0777)) {
+		if (hex && !strcmp(hex, ents[i].sha256) && (mode & 0777) == (ents[i].mode & 0777)) {
 			skipped++;
 			continue;
 		}
@@ -366,11 +328,7 @@ main(int argc, char **argv)
 		free(ents[i].link);
 	}
 	free(ents);
-	for (i = 0; i < have.n; i++) {
-		free(have.v[i].path);
-		free(have.v[i].link);
-	}
-	free(have.v);
+	sp_have_free(have);
 	sp_base_free(base);
 	sp_finish_stdout();
 	return 0;

@@ -31,6 +31,24 @@ sp_delta_sort(char **v, size_t n)
 	return k + 1;
 }
 
+/* The data of file entry e, read (and so checked) to its end and, with
+ * w, appended to w as the same entry. 0 or an exit status. */
+static int
+copy_file(struct sp_areader *r, const struct sp_aentry *e, struct sp_awriter *w, char *err,
+    size_t errlen)
+{
+	const void *p;
+	size_t n;
+	int t;
+
+	if (w && (t = sp_awriter_stream(w, e->path, e->file->mode, e->mtime, e->file->size, err, errlen)))
+		return t;
+	while ((t = sp_areader_data(r, &p, &n, err, errlen)) == 0 && n > 0)
+		if (w && (t = sp_awriter_data(w, e->path, p, n, err, errlen)))
+			return t;
+	return t;
+}
+
 static int
 has(char *const *have, size_t nhave, const char *hex)
 {
@@ -45,8 +63,7 @@ sp_archive_delta(int src, long long max_size, char *const *have, size_t nhave, i
 	struct sp_awriter *w;
 	struct sp_aentry e;
 	const char *text;
-	const void *p;
-	size_t len, n;
+	size_t len;
 	int t, send;
 
 	memset(d, 0, sizeof *d);
@@ -65,14 +82,8 @@ sp_archive_delta(int src, long long max_size, char *const *have, size_t nhave, i
 			continue;
 		}
 		send = !has(have, nhave, e.file->sha256);
-		if (send && (t = sp_awriter_stream(w, e.path, e.file->mode, e.mtime, e.file->size,
-		    err, errlen)))
-			goto fail;
 		/* an entry the peer has is read (and its hash checked) all the same */
-		while ((t = sp_areader_data(r, &p, &n, err, errlen)) == 0 && n > 0)
-			if (send && (t = sp_awriter_data(w, e.path, p, n, err, errlen)))
-				goto fail;
-		if (t)
+		if ((t = copy_file(r, &e, send ? w : NULL, err, errlen)))
 			goto fail;
 		if (send) {
 			d->files++;
@@ -99,7 +110,6 @@ sp_archive_merge(int up, int basefd, long long max_size, int out, int level, int
 	struct sp_aentry e;
 	const struct sp_manifest *m, *bm;
 	const char *text;
-	const void *p;
 	size_t n, i;
 	int t;
 
@@ -125,12 +135,7 @@ sp_archive_merge(int up, int basefd, long long max_size, int out, int level, int
 			mg->received++;
 			continue;
 		}
-		if ((t = sp_awriter_stream(w, e.path, e.file->mode, e.mtime, e.file->size, err, errlen)))
-			goto fail;
-		while ((t = sp_areader_data(r, &p, &n, err, errlen)) == 0 && n > 0)
-			if ((t = sp_awriter_data(w, e.path, p, n, err, errlen)))
-				goto fail;
-		if (t)
+		if ((t = copy_file(r, &e, w, err, errlen)))
 			goto fail;
 		mg->received++;
 	}

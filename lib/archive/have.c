@@ -11,6 +11,7 @@
 struct item {
 	char hex[SP_HEXLEN];
 	char *path;
+	unsigned mode;
 };
 
 struct sp_have {
@@ -18,6 +19,7 @@ struct sp_have {
 	size_t n;
 	size_t nhash;		/* distinct hashes */
 	const char **hashes;
+	const struct item **bypath;	/* the items sorted by path */
 };
 
 static int
@@ -27,6 +29,12 @@ item_cmp(const void *a, const void *b)
 	int c = strcmp(x->hex, y->hex);
 
 	return c ? c : strcmp(x->path, y->path);
+}
+
+static int
+bypath_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct item *const *)a)->path, (*(const struct item *const *)b)->path);
 }
 
 struct sp_have *
@@ -39,6 +47,7 @@ sp_have_read(const char *file)
 
 	while ((rec = sp_reader_next(r))) {
 		const char *hex = json_string_value(json_object_get(rec, "sha256")), *why = NULL;
+		const char *mode = json_string_value(json_object_get(rec, "mode"));
 		char *p;
 
 		if (strcmp(sp_record_type(rec), "file") || json_object_get(rec, "link") ||
@@ -53,6 +62,7 @@ sp_have_read(const char *file)
 		if (h->n == cap)
 			h->v = sp_realloc(h->v, (cap = cap ? 2 * cap : 256) * sizeof *h->v);
 		memcpy(h->v[h->n].hex, hex, SP_HEXLEN);
+		h->v[h->n].mode = mode ? (unsigned)strtoul(mode, NULL, 8) : 0644;
 		h->v[h->n++].path = p;
 		json_decref(rec);
 	}
@@ -60,10 +70,36 @@ sp_have_read(const char *file)
 	if (h->n)
 		qsort(h->v, h->n, sizeof *h->v, item_cmp);
 	h->hashes = sp_calloc(h->n ? h->n : 1, sizeof *h->hashes);
-	for (size_t i = 0; i < h->n; i++)
+	h->bypath = sp_calloc(h->n ? h->n : 1, sizeof *h->bypath);
+	for (size_t i = 0; i < h->n; i++) {
 		if (!i || strcmp(h->v[i].hex, h->v[i - 1].hex))
 			h->hashes[h->nhash++] = h->v[i].hex;
+		h->bypath[i] = &h->v[i];
+	}
+	if (h->n)
+		qsort(h->bypath, h->n, sizeof *h->bypath, bypath_cmp);
 	return h;
+}
+
+const char *
+sp_have_at(const struct sp_have *h, const char *path, unsigned *mode)
+{
+	size_t lo = 0, hi = h->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(h->bypath[mid]->path, path);
+
+		if (c == 0) {
+			*mode = h->bypath[mid]->mode;
+			return h->bypath[mid]->hex;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 const char *
@@ -107,5 +143,6 @@ sp_have_free(struct sp_have *h)
 		free(h->v[i].path);
 	free(h->v);
 	free(h->hashes);
+	free(h->bypath);
 	free(h);
 }

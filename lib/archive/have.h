@@ -9,11 +9,16 @@
 
 struct sp_have;
 
-/* Read the file records of file ("-": stdin): regular files with a path
- * and a "sha256" (symlinks and records of other types are skipped). Dies
+/* Read the file records of file ("-": stdin): regular files with a path,
+ * a "sha256" and their "mode" (symlinks and records of other types are
+ * skipped). Dies
  * 65 naming file and line for a file record with a bad sha256 or an
  * unsafe path, 66 when file is missing. */
 struct sp_have *sp_have_read(const char *file);
+
+/* The SHA-256 of the regular file at path, and its mode in *mode; NULL
+ * when the records have no such file. */
+const char *sp_have_at(const struct sp_have *h, const char *path, unsigned *mode);
 
 /* A path whose content has SHA-256 hex: prefer itself when it does, else
  * any (the first by path); NULL when none. */

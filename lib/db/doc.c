@@ -102,9 +102,12 @@ open_table(struct sp_docw *w, int i)
 	w->done[i] = 1;
 }
 
-int
-sp_docw_row_json(struct sp_docw *w, const char *table, const char *json, size_t n,
-    char *err, size_t errlen)
+/* Start the next element of table's rows (or with del its deletions):
+ * the member opened when it is another than the open one, a comma when
+ * it is not the first. 0, or 65 for an unknown table or a member that
+ * comes back after another one started. */
+static int
+next_element(struct sp_docw *w, const char *table, int del, char *err, size_t errlen)
 {
 	const struct sp_dbtable *t = sp_db_table(table);
 	int i;
@@ -115,12 +118,12 @@ sp_docw_row_json(struct sp_docw *w, const char *table, const char *json, size_t 
 		snprintf(err, errlen, "unknown table \"%.64s\"", table);
 		return SP_EX_DATAERR;
 	}
-	i = sp_db_table_index(t);
+	i = sp_db_table_index(t) + (del ? MAXT : 0);
 	if (i != w->cur) {
 		if (w->done[i]) {
-			snprintf(err, errlen, "rows of table %s come after rows of another table; "
-			    "the document needs each table's rows together (sort the records by table)",
-			    t->name);
+			snprintf(err, errlen, "%s of table %s come after those of another table; the "
+			    "document needs each table's %s together (sort the records by table)",
+			    del ? "deletions" : "rows", t->name, del ? "deletions" : "rows");
 			return SP_EX_DATAERR;
 		}
 		open_table(w, i);
@@ -128,6 +131,17 @@ sp_docw_row_json(struct sp_docw *w, const char *table, const char *json, size_t 
 	if (!w->first)
 		sp_strbuf_putc(&w->out, ',');
 	w->first = 0;
+	return 0;
+}
+
+int
+sp_docw_row_json(struct sp_docw *w, const char *table, const char *json, size_t n,
+    char *err, size_t errlen)
+{
+	int code = next_element(w, table, 0, err, errlen);
+
+	if (code)
+		return code;
 	sp_strbuf_add(&w->out, json, n);
 	return flush_out(w, CHUNK, err, errlen);
 }
@@ -135,27 +149,10 @@ sp_docw_row_json(struct sp_docw *w, const char *table, const char *json, size_t 
 int
 sp_docw_delete(struct sp_docw *w, const char *table, const char *id, char *err, size_t errlen)
 {
-	const struct sp_dbtable *t = sp_db_table(table);
-	int i;
+	int code = next_element(w, table, 1, err, errlen);
 
-	if (!t)
-		t = sp_db_doc_table(table);
-	if (!t) {
-		snprintf(err, errlen, "unknown table \"%.64s\"", table);
-		return SP_EX_DATAERR;
-	}
-	i = MAXT + sp_db_table_index(t);
-	if (i != w->cur) {
-		if (w->done[i]) {
-			snprintf(err, errlen, "deletions of table %s come after others; "
-			    "the document needs each table's deletions together", t->name);
-			return SP_EX_DATAERR;
-		}
-		open_table(w, i);
-	}
-	if (!w->first)
-		sp_strbuf_putc(&w->out, ',');
-	w->first = 0;
+	if (code)
+		return code;
 	sp_strbuf_puts(&w->out, "{\"id\":");
 	sp_json_quote(&w->out, id, strlen(id));
 	sp_strbuf_putc(&w->out, '}');
